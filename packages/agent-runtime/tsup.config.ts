@@ -1,0 +1,26 @@
+import { defineConfig } from 'tsup'
+
+export default defineConfig({
+  entry: {
+    "index": "src/index.ts",
+    "loops": "src/loops.ts",
+    "agent": "src/agent.ts",
+    "profiles": "src/profiles.ts",
+    "mcp": "src/mcp.ts",
+    "improvement": "src/improvement.ts",
+    "analyst-loop": "src/analyst-loop.ts",
+    "conversations": "src/conversations.ts",
+    "conversations-node": "src/conversations-node.ts",
+    "sandbox-local": "src/sandbox-local.ts",
+    "testing": "src/testing.ts",
+    "bin/loop": "src/bin/loop.ts",
+    "bin/mcp": "src/bin/mcp.ts"
+  },
+  format: ['esm'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'es2022',
+  platform: 'node',
+  tsconfig: 'tsconfig.build.json',
+})

@@ -1,0 +1,127 @@
+/**
+ * Error taxonomy of agent-runtime. Every error carries a stable string `code`
+ * so handlers can branch without importing classes across package copies.
+ */
+
+/** Stable error codes. @stable */
+export type AgentRuntimeErrorCode =
+  | 'validation'
+  | 'config'
+  | 'not_found'
+  | 'transport'
+  | 'state'
+  | 'planner'
+  | (string & {})
+
+/** Base class of every error this library throws on purpose. @stable */
+export class AgentRuntimeError extends Error {
+  readonly code: AgentRuntimeErrorCode
+  constructor(code: AgentRuntimeErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/** Alias kept for parity with agent-eval's base class name. @stable */
+export const AgentEvalError = AgentRuntimeError
+/** Alias type of {@link AgentRuntimeError}. @stable */
+export type AgentEvalError = AgentRuntimeError
+
+/** Bad input from the caller: a value outside its allowed shape or range. @stable */
+export class ValidationError extends AgentRuntimeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('validation', message, options)
+  }
+}
+
+/** Missing or contradictory configuration (env vars, registries, options). @stable */
+export class ConfigError extends AgentRuntimeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('config', message, options)
+  }
+}
+
+/** A named thing (task, session, run) does not exist. @stable */
+export class NotFoundError extends AgentRuntimeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('not_found', message, options)
+  }
+}
+
+/** Longest response body kept on a {@link BackendTransportError}, in characters. @stable */
+export const MAX_ERROR_BODY_CHARS = 2048
+
+/** Truncates an upstream error body to {@link MAX_ERROR_BODY_CHARS}, marking the cut with an ellipsis. @stable */
+export function truncateErrorBody(body: string | undefined): string | undefined {
+  if (body === undefined) return undefined
+  return body.length > MAX_ERROR_BODY_CHARS ? `${body.slice(0, MAX_ERROR_BODY_CHARS)}…` : body
+}
+
+/**
+ * A backend's transport failed: no response (`status` 0, also used for aborts)
+ * or a non-2xx answer. `body` is truncated to 2 KiB.
+ * @stable
+ */
+export class BackendTransportError extends AgentRuntimeError {
+  readonly backend: string
+  readonly status?: number
+  readonly body?: string
+  constructor(backend: string, message: string, options?: { status?: number; body?: string; cause?: unknown }) {
+    super('transport', message, options)
+    this.backend = backend
+    this.status = options?.status
+    this.body = truncateErrorBody(options?.body)
+  }
+}
+
+/** A stored session belongs to a different backend kind than the one asked to resume it. @stable */
+export class SessionMismatchError extends AgentRuntimeError {
+  readonly sessionBackend: string
+  readonly requestedBackend: string
+  constructor(sessionBackend: string, requestedBackend: string) {
+    super(
+      'validation',
+      `Cannot resume ${sessionBackend} session with ${requestedBackend} backend; resume it with a ${sessionBackend} backend or start a new session.`,
+    )
+    this.sessionBackend = sessionBackend
+    this.requestedBackend = requestedBackend
+  }
+}
+
+/** An illegal status transition of a runtime run (for example completed → failed). @stable */
+export class RuntimeRunStateError extends AgentRuntimeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('state', message, options)
+  }
+}
+
+/** A loop planner returned something that is not a valid topology move. @experimental */
+export class PlannerError extends AgentRuntimeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('planner', message, options)
+  }
+}
+
+/** True when `err` is an abort (DOM `AbortError` or an error named so). @stable */
+export function isAbortError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'AbortError'
+}
+
+/** Builds the error thrown when an operation is cancelled through an `AbortSignal`. @stable */
+export function createAbortError(message = 'aborted', cause?: unknown): Error {
+  const err = new Error(message, cause === undefined ? undefined : { cause })
+  err.name = 'AbortError'
+  return err
+}
+
+/** Extracts a human-readable message from any thrown value. @stable */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message
+  if (typeof err === 'string') return err
+  try {
+    return JSON.stringify(err)
+  } catch {
+    return String(err)
+  }
+}

@@ -1,0 +1,3 @@
+export * from './kernel/index.js'
+export * from './dynamic/index.js'
+export * from './dispatch/index.js'

@@ -1,0 +1,2 @@
+export * from './scripted-backend.js'
+export * from './scripted-sandbox.js'
