@@ -1,2 +1,3 @@
 export * from './scripted-backend.js'
 export * from './scripted-sandbox.js'
+export * from './sandbox-conformance.js'
