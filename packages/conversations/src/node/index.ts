@@ -1,1 +1,5 @@
-export {}
+/**
+ * Node-only parts of the conversation API (they use `node:fs`):
+ * `@tangle-network/agent-runtime-conversations/node`.
+ */
+export { FileConversationJournal } from './file-journal.js'

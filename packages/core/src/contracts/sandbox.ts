@@ -52,7 +52,7 @@ export interface SandboxGitDiff {
 export interface SandboxBox {
   readonly id: string
   streamPrompt(message: string, options?: SandboxPromptOptions): AsyncIterable<SandboxEvent>
-  exec?(command: string, options?: { cwd?: string; timeoutMs?: number; env?: Record<string, string> }): Promise<SandboxExecResult>
+  exec?(command: string, options?: { cwd?: string; timeoutMs?: number; env?: Record<string, string>; signal?: AbortSignal }): Promise<SandboxExecResult>
   read?(path: string): Promise<string>
   write?(path: string, content: string): Promise<unknown>
   git?: { diff(ref?: string): Promise<SandboxGitDiff> }

@@ -1,1 +1,1 @@
-export {}
+export * from './model-resolution.js'

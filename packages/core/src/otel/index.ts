@@ -1,1 +1,5 @@
-export {}
+export * from './env.js'
+export * from './spans.js'
+export * from './exporter.js'
+export * from './propagation.js'
+export * from './emitter.js'

@@ -1,1 +1,2 @@
-export {}
+export * from './runtime-run.js'
+export * from './sql-adapter.js'

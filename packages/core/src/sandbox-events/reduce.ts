@@ -14,8 +14,10 @@ export interface SandboxTurnResult {
   costUsd?: number
   traceId?: string
   error?: string
-  /** True when the stream ended on `done` or `result` rather than running out. */
+  /** True when the stream ended on `done`, `result` or `final` rather than running out. */
   terminated: boolean
+  /** Model named by the last usage-bearing event, when any did. */
+  model?: string
 }
 
 const INPUT_KEYS = ['inputTokens', 'tokensIn', 'prompt_tokens', 'input_tokens'] as const
@@ -41,6 +43,8 @@ function asRecord(v: unknown): Record<string, unknown> | undefined {
  * it on `data`; others on `data.usage` or `data.tokenUsage`. Undefined when the
  * event carries none.
  * @stable
+ * @example
+ * readSandboxUsage({ type: 'result', data: { tokenUsage: { inputTokens: 3, outputTokens: 4 } } }) // → { inputTokens: 3, outputTokens: 4, … }
  */
 export function readSandboxUsage(event: SandboxEvent): { inputTokens?: number; outputTokens?: number; costUsd?: number; model?: string } | undefined {
   const data = asRecord(event.data) ?? {}
@@ -60,18 +64,26 @@ export function readSandboxUsage(event: SandboxEvent): { inputTokens?: number; o
 
 /**
  * Reads the text a sandbox event adds to the reply: `message.part.updated`
- * text parts (delta, else content), `text_delta`/`delta` events. Undefined for
- * events that carry no reply text.
+ * text parts (delta, else content; `partId` names the part so parts of one
+ * message add up instead of replacing each other), `message.updated`
+ * `content`, and `text_delta`/`delta` events. Undefined for events that carry
+ * no reply text.
  * @stable
+ * @example
+ * readSandboxTextDelta({ type: 'text_delta', data: { text: 'hi' } }) // → { text: 'hi', replace: false }
  */
-export function readSandboxTextDelta(event: SandboxEvent): { text: string; replace: boolean } | undefined {
+export function readSandboxTextDelta(event: SandboxEvent): { text: string; replace: boolean; partId?: string } | undefined {
   const data = asRecord(event.data) ?? {}
   if (event.type === 'message.part.updated') {
     const part = asRecord(data.part)
     if (part && part.type !== undefined && part.type !== 'text') return undefined
-    if (typeof data.delta === 'string') return { text: data.delta, replace: false }
+    const partId = typeof part?.id === 'string' ? part.id : undefined
+    if (typeof data.delta === 'string') return { text: data.delta, replace: false, ...(partId ? { partId } : {}) }
     const content = part?.text ?? part?.content
-    return typeof content === 'string' ? { text: content, replace: true } : undefined
+    return typeof content === 'string' ? { text: content, replace: true, ...(partId ? { partId } : {}) } : undefined
+  }
+  if (event.type === 'message.updated') {
+    return typeof data.content === 'string' ? { text: data.content, replace: true } : undefined
   }
   if (event.type === 'text_delta' || event.type === 'delta') {
     const t = data.text ?? data.delta
@@ -82,9 +94,12 @@ export function readSandboxTextDelta(event: SandboxEvent): { text: string; repla
 
 /**
  * Folds a sandbox event stream into `{text, usage, costUsd, traceId, error}`.
- * Text deltas accumulate; `result.finalText` overrides them; usage is summed
- * across events; `error` events are kept; the fold stops at `done` or `result`.
+ * Text deltas accumulate (per message part); `result`/`final` `finalText`
+ * (or `text`) overrides them; usage is summed across events; the last `error`
+ * event is kept; the fold stops at `done`, `result` or `final`.
  * @stable
+ * @example
+ * const { text, usage, error } = await reduceSandboxEvents(box.streamPrompt('Fix the failing test'))
  */
 export async function reduceSandboxEvents(events: AsyncIterable<SandboxEvent> | Iterable<SandboxEvent>): Promise<SandboxTurnResult> {
   const state = createSandboxEventReducer()
@@ -94,40 +109,77 @@ export async function reduceSandboxEvents(events: AsyncIterable<SandboxEvent> | 
   return state.result()
 }
 
-/** Incremental form of {@link reduceSandboxEvents}: `push` returns true once the stream is terminal. @stable */
+/**
+ * Incremental form of {@link reduceSandboxEvents}: `push` returns true once the stream is terminal. @stable
+ * @example
+ * const r = createSandboxEventReducer()
+ * for await (const e of events) if (r.push(e)) break
+ * console.log(r.result().text)
+ */
 export function createSandboxEventReducer(): { push(event: SandboxEvent): boolean; result(): SandboxTurnResult } {
-  let text = ''
+  // Reply text as ordered segments: one per message part id, plus anonymous
+  // segments for deltas that name no part. A replace without a part id
+  // replaces the whole text.
+  let segments: { partId?: string; text: string }[] = []
   let finalText: string | undefined
   let inputTokens = 0
   let outputTokens = 0
   let cost: number | undefined
   let sawUsage = false
+  let model: string | undefined
   let traceId: string | undefined
   let error: string | undefined
   let terminated = false
+  const applyText = (delta: { text: string; replace: boolean; partId?: string }) => {
+    if (delta.partId === undefined) {
+      if (delta.replace) segments = [{ text: delta.text }]
+      else {
+        const tail = segments[segments.length - 1]
+        if (tail && tail.partId === undefined) tail.text += delta.text
+        else segments.push({ text: delta.text })
+      }
+      return
+    }
+    const seg = segments.find((s) => s.partId === delta.partId)
+    if (!seg) segments.push({ partId: delta.partId, text: delta.text })
+    else seg.text = delta.replace ? delta.text : seg.text + delta.text
+  }
   return {
     push(event) {
       if (terminated) return true
       const data = asRecord(event.data) ?? {}
       const delta = readSandboxTextDelta(event)
-      if (delta) text = delta.replace ? delta.text : text + delta.text
+      if (delta) applyText(delta)
       const usage = readSandboxUsage(event)
       if (usage) {
         sawUsage = true
         inputTokens += usage.inputTokens ?? 0
         outputTokens += usage.outputTokens ?? 0
         if (usage.costUsd !== undefined) cost = (cost ?? 0) + usage.costUsd
+        if (usage.model !== undefined) model = usage.model
       }
       if (event.type === 'trace.id' && typeof data.traceId === 'string') traceId = data.traceId
-      if (event.type === 'error') error = typeof data.message === 'string' ? data.message : JSON.stringify(data)
-      if (event.type === 'result') {
-        if (typeof data.finalText === 'string') finalText = data.finalText
+      if (event.type === 'error') {
+        const nested = asRecord(data.error)
+        error =
+          typeof data.message === 'string'
+            ? data.message
+            : typeof nested?.message === 'string'
+              ? nested.message
+              : typeof data.error === 'string'
+                ? data.error
+                : JSON.stringify(data)
+      }
+      if (event.type === 'result' || event.type === 'final') {
+        const t = data.finalText ?? data.text
+        if (typeof t === 'string') finalText = t
         terminated = true
       }
       if (event.type === 'done') terminated = true
       return terminated
     },
     result() {
+      const text = segments.length === 1 ? segments[0].text : segments.map((s) => s.text).join('')
       return {
         text: finalText ?? text,
         usage: sawUsage ? { inputTokens, outputTokens, ...(cost !== undefined ? { costUsd: cost } : {}) } : undefined,
@@ -135,6 +187,7 @@ export function createSandboxEventReducer(): { push(event: SandboxEvent): boolea
         traceId,
         error,
         terminated,
+        ...(model !== undefined ? { model } : {}),
       }
     },
   }

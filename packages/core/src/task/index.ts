@@ -1,1 +1,7 @@
-export {}
+export * from './control-loop.js'
+export type { KnowledgeReadinessProvider, ReadinessPreflightResult } from './preflight.js'
+export * from './readiness.js'
+export * from './run-records.js'
+export * from './run-task.js'
+export * from './run-task-stream.js'
+export * from './session-store.js'

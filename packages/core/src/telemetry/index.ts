@@ -1,1 +1,3 @@
-export {}
+export * from './collectors.js'
+export * from './sanitize.js'
+export * from './sse.js'

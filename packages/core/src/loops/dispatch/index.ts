@@ -1,1 +1,2 @@
-export {}
+export * from './campaign-contract.js'
+export * from './loop-dispatch.js'

@@ -1,1 +1,7 @@
-export {}
+export * from './topology-move.js'
+export * from './summarize-history.js'
+export * from './envelope.js'
+export * from './planner-prompt.js'
+export * from './dynamic-driver.js'
+export * from './sandbox-planner.js'
+export * from './backend-planner.js'

@@ -1,0 +1,226 @@
+import { describe, expect, it } from 'vitest'
+import type { LoopTraceEvent, SandboxEvent } from '@tangle-network/agent-runtime-core'
+import {
+  type AgentRunSpec,
+  createFanoutVoteDriver,
+  createRefineDriver,
+  runLoop,
+  type RunLoopOptions,
+} from '@tangle-network/agent-runtime-core/loops'
+import { createScriptedSandboxClient } from '@tangle-network/agent-runtime-core/testing'
+
+type Verdict = { valid: boolean; score: number }
+
+const finalText = (events: SandboxEvent[]): string => {
+  const last = [...events].reverse().find((e) => e.type === 'result')
+  return String(last?.data.finalText ?? '')
+}
+const textOutput = { parse: finalText }
+const spec = (name: string, backendType?: string): AgentRunSpec<string> => ({
+  name,
+  profile: { name: `${name}-profile`, metadata: backendType ? { backendType } : {} },
+  taskToPrompt: (t) => `${name}:${t}`,
+})
+const collect = (): { events: LoopTraceEvent[]; emit(e: LoopTraceEvent): void } => {
+  const events: LoopTraceEvent[] = []
+  return { events, emit: (e) => void events.push(e) }
+}
+
+describe('runLoop option validation', () => {
+  const sandboxClient = createScriptedSandboxClient()
+  const base: RunLoopOptions<string, string> = {
+    driver: createRefineDriver<string>(),
+    agentRun: spec('a'),
+    output: textOutput,
+    validator: { validate: () => ({ valid: true, score: 1 }) },
+    task: 't',
+    ctx: { sandboxClient },
+  }
+  const cases: [string, Partial<RunLoopOptions<string, string>> & Record<string, unknown>, string][] = [
+    ['both runs', { agentRuns: [spec('b')] }, 'runLoop: pass exactly one of `agentRun` and `agentRuns`, not both'],
+    ['no run', { agentRun: undefined }, 'runLoop: `agentRun` or `agentRuns` is required'],
+    ['empty runs', { agentRun: undefined, agentRuns: [] }, '`agentRuns` is required to be a non-empty array'],
+    ['zero maxIterations', { maxIterations: 0 }, 'runLoop: maxIterations must be a positive integer, got 0'],
+    ['fractional maxIterations', { maxIterations: 1.5 }, 'maxIterations must be a positive integer, got 1.5'],
+    ['negative maxConcurrency', { maxConcurrency: -2 }, 'runLoop: maxConcurrency must be a positive integer, got -2'],
+    ['no create', { ctx: { sandboxClient: {} as never } }, 'runLoop: ctx.sandboxClient.create is required'],
+    ['no driver', { driver: undefined as never }, 'runLoop: `driver` with plan() and decide() is required'],
+    ['no parse', { output: {} as never }, 'runLoop: `output` with a parse(events) function is required'],
+    ['no validator', { validator: undefined as never }, 'runLoop: `validator` with a validate(output, ctx) function is required'],
+    ['bad prompt fn', { agentRun: { profile: {} } as never }, 'runLoop: agentRun.taskToPrompt must be a function'],
+    ['bad profile in runs', { agentRun: undefined, agentRuns: [spec('a'), { taskToPrompt: String } as never] }, 'runLoop: agentRuns[1].profile is required'],
+    ['empty runId', { runId: '' }, 'runLoop: runId must be a non-empty string, got ""'],
+  ]
+  for (const [label, patch, message] of cases) {
+    it(`rejects ${label}`, async () => {
+      const err = await runLoop({ ...base, ...patch } as RunLoopOptions<string, string>).catch((e) => e)
+      expect(err.name).toBe('ValidationError')
+      expect(err.code).toBe('validation')
+      expect(err.message).toContain(message)
+    })
+  }
+  it('creates nothing when the options are invalid', () => {
+    expect(sandboxClient.created).toEqual([])
+  })
+})
+
+describe('runLoop with the refine driver', () => {
+  it('refines until the validator accepts, then stops with that winner', async () => {
+    const sandboxClient = createScriptedSandboxClient({ respond: (prompt) => [{ type: 'result', data: { finalText: prompt } }] })
+    const result = await runLoop({
+      driver: createRefineDriver<number, string>({ maxIterations: 5, refineTask: (prior) => prior + 1 }),
+      agentRun: { profile: { name: 'coder' }, taskToPrompt: (n) => `n=${n}` },
+      output: textOutput,
+      validator: { validate: (out) => ({ valid: Number(out.slice(2)) >= 3, score: Number(out.slice(2)) / 3 }) },
+      task: 1,
+      ctx: { sandboxClient },
+      runId: 'loop-refine',
+    })
+    expect(result.runId).toBe('loop-refine')
+    expect(result.decision).toBe('stop')
+    expect(result.iterations.map((it) => it.task)).toEqual([1, 2, 3])
+    expect(result.iterations.map((it) => it.parentIndex)).toEqual([undefined, 0, 1])
+    expect(result.iterations.map((it) => it.roundIndex)).toEqual([0, 1, 2])
+    expect(result.winner).toMatchObject({ iterationIndex: 2, output: 'n=3', task: 3, agentRunName: 'coder', verdict: { valid: true } })
+    expect(sandboxClient.deleted).toEqual(sandboxClient.created)
+    expect(sandboxClient.created).toHaveLength(3)
+  })
+
+  it('retries the same task after a worker error and picks the best invalid candidate at its cap', async () => {
+    const sandboxClient = createScriptedSandboxClient({
+      respond: (prompt, { call }) => {
+        if (call === 0) throw new Error('harness crashed')
+        return [{ type: 'result', data: { finalText: `${prompt}#${call}` } }]
+      },
+    })
+    const result = await runLoop({
+      driver: createRefineDriver<string, string>({ maxIterations: 3 }),
+      agentRun: spec('a'),
+      output: textOutput,
+      validator: { validate: (out) => ({ valid: false, score: out.endsWith('#1') ? 0.6 : 0.2 }) },
+      task: 'fix',
+      ctx: { sandboxClient },
+    })
+    expect(result.runId).toMatch(/^loop-[0-9a-z]{8}$/)
+    expect(result.iterations).toHaveLength(3)
+    expect(result.iterations[0].error).toBe('harness crashed')
+    expect(result.iterations.map((it) => it.task)).toEqual(['fix', 'fix', 'fix'])
+    expect(result.decision).toBe('stop')
+    expect(result.winner?.iterationIndex).toBe(1)
+    expect(result.winner?.verdict?.valid).toBe(false)
+  })
+})
+
+describe('runLoop with the fan-out-vote driver', () => {
+  const scores = [0.5, 0.9, 0.7, 0.7]
+  const valid = [true, false, true, true]
+  const run = (selectWinner: boolean, allInvalid = false) => {
+    const sandboxClient = createScriptedSandboxClient({ respond: (_p, { call }) => [{ type: 'result', data: { finalText: String(call) } }] })
+    const driver = createFanoutVoteDriver<string, string, Verdict>({ n: 4 })
+    return runLoop({
+      driver,
+      agentRun: spec('a'),
+      output: textOutput,
+      validator: { validate: (out) => ({ valid: !allInvalid && valid[Number(out)], score: scores[Number(out)] }) },
+      task: 'go',
+      ctx: { sandboxClient },
+      maxConcurrency: 1,
+      ...(selectWinner ? { selectWinner: driver.selectWinner } : {}),
+    })
+  }
+
+  it('picks the best valid candidate, ties to the lowest index', async () => {
+    const result = await run(true)
+    expect(result.decision).toBe('pick-winner')
+    expect(result.iterations).toHaveLength(4)
+    expect(result.winner).toMatchObject({ iterationIndex: 2, output: '2', verdict: { valid: true, score: 0.7 } })
+  })
+
+  it('fails when nothing is valid; the default kernel winner still falls back to the best score', async () => {
+    const voted = await run(true, true)
+    expect(voted.decision).toBe('fail')
+    expect(voted.winner).toBeUndefined()
+    const fallback = await run(false, true)
+    expect(fallback.decision).toBe('fail')
+    expect(fallback.winner?.iterationIndex).toBe(1)
+  })
+
+  it('rejects n < 1', () => {
+    for (const n of [0, -1, 1.5]) {
+      expect(() => createFanoutVoteDriver({ n })).toThrowError(expect.objectContaining({ code: 'validation', message: `n must be >= 1, got ${n}` }))
+    }
+  })
+
+  it('rejects a bad refine cap', () => {
+    expect(() => createRefineDriver({ maxIterations: 0 })).toThrowError(
+      expect.objectContaining({ code: 'validation', message: 'createRefineDriver: maxIterations must be a positive integer, got 0' }),
+    )
+  })
+})
+
+describe('runLoop scheduling', () => {
+  it('rotates agentRuns round-robin and builds each sandbox from its spec', async () => {
+    const sandboxClient = createScriptedSandboxClient()
+    const withOverrides: AgentRunSpec<string> = {
+      ...spec('c'),
+      sandboxOverrides: (task) => ({ env: { TASK: task }, backend: { type: 'codex', profile: 'ignored' } }),
+    }
+    const result = await runLoop({
+      driver: createFanoutVoteDriver<string, string>({ n: 5 }),
+      agentRuns: [spec('a', 'claude-code'), spec('b'), withOverrides],
+      output: textOutput,
+      validator: { validate: () => ({ valid: true, score: 1 }) },
+      task: 'job',
+      ctx: { sandboxClient },
+    })
+    expect(result.iterations.map((it) => it.agentRunName)).toEqual(['a', 'b', 'c', 'a', 'b'])
+    expect(result.iterations.map((it) => it.output)).toEqual(['a:job', 'b:job', 'c:job', 'a:job', 'b:job'])
+    const backends = sandboxClient.boxes.map((b) => b.createOptions?.backend)
+    expect(backends.map((b) => b?.type)).toEqual(['claude-code', 'opencode', 'codex', 'claude-code', 'opencode'])
+    expect(backends[2]?.profile).toEqual(withOverrides.profile)
+    expect(sandboxClient.boxes[2].createOptions?.env).toEqual({ TASK: 'job' })
+  })
+
+  it('never runs more than maxConcurrency iterations at once', async () => {
+    for (const maxConcurrency of [1, 3]) {
+      const sandboxClient = createScriptedSandboxClient({ delayMs: 3 })
+      const result = await runLoop({
+        driver: createFanoutVoteDriver<string, string>({ n: 7 }),
+        agentRun: spec('a'),
+        output: textOutput,
+        validator: { validate: () => ({ valid: true, score: 1 }) },
+        task: 't',
+        ctx: { sandboxClient },
+        maxConcurrency,
+      })
+      expect(result.iterations).toHaveLength(7)
+      expect(sandboxClient.maxInFlight).toBe(maxConcurrency)
+    }
+  })
+
+  it('caps a plan at maxIterations and decides once more', async () => {
+    const trace = collect()
+    const decided: number[] = []
+    const result = await runLoop({
+      driver: {
+        name: 'greedy',
+        plan: (t: string) => Array.from({ length: 10 }, () => t),
+        decide: (h) => {
+          decided.push(h.length)
+          return 'continue'
+        },
+      },
+      agentRun: spec('a'),
+      output: textOutput,
+      validator: { validate: () => ({ valid: true, score: 1 }) },
+      task: 't',
+      ctx: { sandboxClient: createScriptedSandboxClient(), traceEmitter: trace },
+      maxIterations: 4,
+    })
+    expect(result.iterations).toHaveLength(4)
+    expect(result.decision).toBe('continue')
+    expect(decided).toEqual([4, 4])
+    const plan = trace.events.find((e) => e.kind === 'loop.plan')
+    expect(plan?.payload).toMatchObject({ plannedCount: 4, moveKind: 'fanout', childIndices: [0, 1, 2, 3] })
+  })
+})

@@ -1,0 +1,188 @@
+import {
+  type DefaultVerdict,
+  type Iteration,
+  type LoopResult,
+  type LoopWinner,
+  TERMINAL_LOOP_DECISIONS,
+  type TokenUsage,
+} from '../../contracts/loop.js'
+import { createAbortError, ValidationError } from '../../errors.js'
+import { randomBase36, systemClock } from '../../util/clock.js'
+import { runIteration } from './iteration.js'
+import { type RunLoopOptions, resolveRunLoopOptions } from './options.js'
+import { createLoopTracer, renderDecision } from './trace.js'
+import { defaultSelectWinner, inferBranchPoint } from './winner.js'
+
+const TERMINAL = new Set<string>(TERMINAL_LOOP_DECISIONS)
+
+/**
+ * True when a driver decision ends the loop: one of `stop`, `pick-winner`,
+ * `fail`, `done`, or an object whose `kind`, `type` or `decision` is one of them.
+ * @experimental
+ * @example
+ * isTerminalDecision('pick-winner') // true
+ */
+export function isTerminalDecision(decision: unknown): boolean {
+  if (typeof decision === 'string') return TERMINAL.has(decision)
+  if (decision && typeof decision === 'object') {
+    const d = decision as Record<string, unknown>
+    return [d.kind, d.type, d.decision].some((v) => typeof v === 'string' && TERMINAL.has(v))
+  }
+  return false
+}
+
+/** Runs `count` jobs with at most `limit` at once; stops starting new ones once `signal` aborts. */
+async function runBounded<T>(count: number, limit: number, signal: AbortSignal | undefined, job: (i: number) => Promise<T>): Promise<(T | undefined)[]> {
+  const results: (T | undefined)[] = new Array(count).fill(undefined)
+  let next = 0
+  const lane = async (): Promise<void> => {
+    while (next < count && !signal?.aborted) {
+      const i = next++
+      results[i] = await job(i)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, lane))
+  return results
+}
+
+/**
+ * Runs an agent loop: each round the driver plans tasks, the kernel runs them
+ * as iterations (one sandbox each, at most `maxConcurrency` at a time, capped at
+ * `maxIterations` overall), validates every output, then asks the driver to
+ * decide. Emits `loop.*` trace events to `ctx.traceEmitter`.
+ *
+ * A worker failure is recorded on its iteration and never ends the loop. An abort
+ * of `ctx.signal` dispatches nothing more, cancels in-flight iterations, deletes
+ * every box and rejects with an `AbortError` (after `loop.ended` with decision `aborted`).
+ * Driver errors (`plan`/`decide` throwing) reject the loop (fail-loud).
+ * @experimental
+ * @example
+ * const result = await runLoop({
+ *   driver: createRefineDriver({ maxIterations: 3 }),
+ *   agentRun: { profile: { name: 'coder' }, taskToPrompt: (t: string) => t },
+ *   output: { parse: (events) => events.length },
+ *   validator: { validate: (n) => ({ valid: n > 0, score: 1 }) },
+ *   task: 'fix the failing test',
+ *   ctx: { sandboxClient },
+ * })
+ */
+export async function runLoop<Task, Output, Decision = string, Verdict extends DefaultVerdict = DefaultVerdict>(
+  options: RunLoopOptions<Task, Output, Decision, Verdict>,
+): Promise<LoopResult<Task, Output, Decision, Verdict>> {
+  const resolved = resolveRunLoopOptions(options)
+  const { driver, ctx, task } = options
+  const now = options.now ?? systemClock
+  const runId = options.runId ?? `loop-${randomBase36(8)}`
+  const signal = ctx.signal
+  const tracer = createLoopTracer(runId, ctx.traceEmitter, now)
+  const { maxIterations, maxConcurrency, agentRuns, agentRunNames } = resolved
+  const startedAt = now()
+  const history: Iteration<Task, Output, Verdict>[] = []
+
+  const totals = (): { costUsd: number; tokenUsage: TokenUsage } => {
+    let costUsd = 0
+    const tokenUsage = { input: 0, output: 0 }
+    for (const it of history) {
+      costUsd += it.costUsd
+      tokenUsage.input += it.tokenUsage.input
+      tokenUsage.output += it.tokenUsage.output
+    }
+    return { costUsd, tokenUsage }
+  }
+  const throwIfAborted = (): void => {
+    if (signal?.aborted) throw createAbortError('aborted', signal.reason)
+  }
+
+  await tracer.emit('loop.started', {
+    driver: driver.name ?? 'driver',
+    agentRunNames: [...agentRunNames],
+    maxIterations,
+    maxConcurrency,
+  })
+
+  let roundIndex = 0
+  let decision: Decision
+  try {
+    for (;;) {
+      throwIfAborted()
+      const remaining = maxIterations - history.length
+      if (remaining <= 0) break
+      const planned = await driver.plan(task, history)
+      if (!Array.isArray(planned)) throw new ValidationError(`runLoop: driver ${driver.name ?? '(unnamed)'} plan() must return an array of tasks, got ${typeof planned}`)
+      const described = driver.describePlan?.()
+      throwIfAborted()
+      const tasks = planned.slice(0, remaining)
+      const base = history.length
+      const parentIndex = described?.parentIndex ?? (roundIndex === 0 ? undefined : inferBranchPoint(history))
+      const moveKind = described?.kind ?? (tasks.length === 0 ? 'stop' : tasks.length === 1 ? 'refine' : 'fanout')
+      await tracer.emit('loop.plan', {
+        roundIndex,
+        plannedCount: tasks.length,
+        moveKind,
+        rationale: described?.rationale,
+        parentIndex,
+        childIndices: tasks.map((_, i) => base + i),
+      })
+      if (tasks.length === 0) break
+      throwIfAborted()
+      const groupId = `${runId}/round-${roundIndex}`
+      const round = roundIndex
+      const ran = await runBounded(tasks.length, maxConcurrency, signal, (i) => {
+        const index = base + i
+        const specIndex = index % agentRuns.length
+        return runIteration<Task, Output, Verdict>({
+          index,
+          roundIndex: round,
+          groupId,
+          parentIndex,
+          task: tasks[i],
+          spec: agentRuns[specIndex],
+          agentRunName: agentRunNames[specIndex],
+          output: options.output,
+          validator: options.validator,
+          ctx,
+          tracer,
+          now,
+        })
+      })
+      for (const it of ran) if (it) history.push(it)
+      throwIfAborted()
+      decision = await driver.decide(history)
+      await tracer.emit('loop.decision', { roundIndex, decision: renderDecision(decision), historyLength: history.length })
+      if (isTerminalDecision(decision)) return await finalize(decision)
+      roundIndex++
+    }
+    // Cap reached or empty plan: one last decision, and the loop ends whatever it says.
+    decision = await driver.decide(history)
+    await tracer.emit('loop.decision', { roundIndex, decision: renderDecision(decision), historyLength: history.length })
+    return await finalize(decision)
+  } catch (err) {
+    const { costUsd } = totals()
+    tracer.emitDetached('loop.ended', {
+      totalCostUsd: costUsd,
+      durationMs: now() - startedAt,
+      iterations: history.length,
+      decision: signal?.aborted ? 'aborted' : 'failed',
+    })
+    throw err
+  }
+
+  async function finalize(final: Decision): Promise<LoopResult<Task, Output, Decision, Verdict>> {
+    const picked = options.selectWinner ? await options.selectWinner(history) : defaultSelectWinner(history)
+    let winner: LoopWinner<Task, Output, Verdict> | undefined
+    if (picked && picked.output !== undefined) {
+      winner = { task: picked.task, output: picked.output, iterationIndex: picked.index, agentRunName: picked.agentRunName }
+      if (picked.verdict !== undefined) winner.verdict = picked.verdict
+    }
+    const { costUsd, tokenUsage } = totals()
+    const durationMs = now() - startedAt
+    tracer.emitDetached('loop.ended', {
+      winnerIterationIndex: winner?.iterationIndex,
+      totalCostUsd: costUsd,
+      durationMs,
+      iterations: history.length,
+      decision: renderDecision(final),
+    })
+    return { runId, decision: final, iterations: history, winner, durationMs, costUsd, tokenUsage }
+  }
+}

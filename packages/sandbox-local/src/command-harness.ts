@@ -1,0 +1,145 @@
+import { createInterface } from 'node:readline'
+import type { SandboxEvent } from '@tangle-network/agent-runtime-core'
+import { createAbortError, errorMessage } from '@tangle-network/agent-runtime-core'
+import { type LocalHarness, textEvent } from './harness.js'
+import { buildAllowlistedEnv, DEFAULT_ENV_ALLOWLIST, spawnGroup } from './process.js'
+
+/** Options of {@link commandHarness}. @experimental */
+export interface CommandHarnessOptions {
+  /** Executable to run (looked up on the allowlisted PATH), e.g. `claude`. */
+  command: string
+  /** Arguments; every `{prompt}` in them is replaced by the prompt. */
+  args?: readonly string[]
+  /** How the prompt reaches the command. Default: `args` when an argument contains `{prompt}`, else `stdin`. */
+  promptVia?: 'args' | 'stdin'
+  /** Parent environment variables passed on, in addition to {@link DEFAULT_ENV_ALLOWLIST} (e.g. `ANTHROPIC_API_KEY`). */
+  envAllowlist?: readonly string[]
+  /** Explicit environment values (win over the box env and the allowlist). */
+  env?: Record<string, string>
+  /** Kill the whole process tree after this many ms. Default: no limit of its own. */
+  timeoutMs?: number
+  /** `lines`: each stdout line is text. `ndjson`: each line is a JSON event (`{type, data}`); other lines are text. Default `lines`. */
+  parse?: 'lines' | 'ndjson'
+  /** Name reported in events. Default: the command. */
+  name?: string
+}
+
+/** Most stderr kept for the `error` event of a failed command, in characters (the tail is kept). */
+const STDERR_TAIL = 4096
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/**
+ * Parses one NDJSON line from an agent CLI into a sandbox event. An object
+ * with a string `type` and an object `data` passes as-is (`id` kept when a
+ * string); an object with a string `type` but no object `data` becomes
+ * `{type, data: <the other fields>}`; any other non-blank line is text.
+ * Blank lines yield undefined. Never throws.
+ * @example
+ * parseNdjsonEventLine('{"type":"usage","data":{"inputTokens":3}}') // → { type: 'usage', data: { inputTokens: 3 } }
+ * @experimental
+ */
+export function parseNdjsonEventLine(line: string): SandboxEvent | undefined {
+  const trimmed = line.trim()
+  if (trimmed === '') return undefined
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(trimmed)
+  } catch {
+    return textEvent(`${line}\n`)
+  }
+  if (!isPlainObject(parsed) || typeof parsed.type !== 'string') return textEvent(`${line}\n`)
+  if (isPlainObject(parsed.data)) {
+    const event: SandboxEvent = { type: parsed.type, data: parsed.data }
+    if (typeof parsed.id === 'string') event.id = parsed.id
+    return event
+  }
+  const { type, ...rest } = parsed
+  return { type: type as string, data: rest }
+}
+
+/**
+ * A harness that runs any CLI agent in the box: prompt in (argument or
+ * stdin), stdout out as events, then a `result` event with the exit code
+ * (preceded by an `error` event with the stderr tail when it is nonzero). The
+ * child gets only an allowlisted environment and runs in its own process
+ * group, which is killed as a whole on abort, timeout, early stop of the
+ * stream, or box deletion, so no grandchild survives.
+ * @example
+ * const claude = commandHarness({ command: 'claude', args: ['-p', '{prompt}'], envAllowlist: ['ANTHROPIC_API_KEY'] })
+ * @experimental
+ */
+export function commandHarness(options: CommandHarnessOptions): LocalHarness {
+  const name = options.name ?? options.command
+  const args = options.args ?? []
+  const promptVia = options.promptVia ?? (args.some((a) => a.includes('{prompt}')) ? 'args' : 'stdin')
+  const allowlist = [...DEFAULT_ENV_ALLOWLIST, ...(options.envAllowlist ?? [])]
+  const parse = options.parse ?? 'lines'
+  return {
+    name,
+    async *run(input) {
+      if (input.signal.aborted) throw createAbortError(`${name} aborted before start`)
+      const finalArgs = promptVia === 'args' ? args.map((a) => a.split('{prompt}').join(input.prompt)) : [...args]
+      const env = buildAllowlistedEnv(allowlist, process.env, input.env, options.env)
+      const g = spawnGroup(options.command, finalArgs, { cwd: input.workdir, env, stdin: promptVia === 'stdin' ? 'pipe' : 'ignore' })
+      let stderr = ''
+      g.child.stderr?.setEncoding('utf8')
+      g.child.stderr?.on('data', (chunk: string) => {
+        stderr = (stderr + chunk).slice(-STDERR_TAIL)
+      })
+      if (promptVia === 'stdin' && g.child.stdin) {
+        g.child.stdin.on('error', () => {})
+        g.child.stdin.end(input.prompt)
+      }
+      let timedOut = false
+      const timer =
+        options.timeoutMs !== undefined && options.timeoutMs > 0
+          ? setTimeout(() => {
+              timedOut = true
+              g.kill()
+            }, options.timeoutMs)
+          : undefined
+      const onAbort = (): void => g.kill()
+      input.signal.addEventListener('abort', onAbort, { once: true })
+      try {
+        if (g.child.stdout) {
+          const lines = createInterface({ input: g.child.stdout, crlfDelay: Number.POSITIVE_INFINITY })
+          for await (const line of lines) {
+            if (input.signal.aborted || timedOut) break
+            const event = parse === 'ndjson' ? parseNdjsonEventLine(line) : textEvent(`${line}\n`)
+            if (event) yield event
+          }
+        }
+        let exitCode: number
+        try {
+          exitCode = await g.done
+        } catch (err) {
+          yield { type: 'error', data: { message: `could not start ${options.command}: ${errorMessage(err)}`, harness: name } }
+          yield { type: 'result', data: { exitCode: 127 } }
+          return
+        }
+        if (input.signal.aborted) throw createAbortError(`${name} aborted`)
+        if (timedOut) {
+          yield { type: 'error', data: { message: `${name} timed out after ${options.timeoutMs} ms and was killed`, code: 'timeout', harness: name } }
+          yield { type: 'result', data: { exitCode: 124, timedOut: true } }
+          return
+        }
+        if (exitCode !== 0) {
+          const tail = stderr.trim()
+          yield {
+            type: 'error',
+            data: { message: `${name} exited with code ${exitCode}${tail ? `: ${tail}` : ''}`, exitCode, stderr, harness: name },
+          }
+        }
+        yield { type: 'result', data: { exitCode } }
+      } finally {
+        if (timer) clearTimeout(timer)
+        input.signal.removeEventListener('abort', onAbort)
+        // Reached on early stop of the consumer too: never leave the tree running.
+        g.kill()
+      }
+    },
+  }
+}
