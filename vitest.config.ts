@@ -3,8 +3,10 @@ import { defineConfig } from 'vitest/config'
 // Tests resolve workspace packages to their TypeScript sources through the
 // `source` export condition, so the suite runs without a prior build.
 export default defineConfig({
-  resolve: { conditions: ['source', 'import', 'module', 'node', 'default'] },
-  ssr: { resolve: { conditions: ['source', 'import', 'module', 'node', 'default'], externalConditions: ['source'] } },
+  // Only add `source` to Vite's defaults: listing `import` here would be passed
+  // to Node for externalised CommonJS packages and break their require() calls (pg).
+  resolve: { conditions: ['source', 'module', 'browser', 'development|production'] },
+  ssr: { resolve: { conditions: ['source', 'module', 'node', 'development|production'], externalConditions: ['source'] } },
   test: {
     include: [
       'packages/*/src/**/*.test.ts',

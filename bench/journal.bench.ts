@@ -12,7 +12,9 @@
  * Both SQLite sides use WAL (SqliteSaver turns it on itself). Prefill of the
  * 10k-turn runs is not timed and uses relaxed durability where a driver
  * allows it. Ratios > 1 mean ours is faster. Env: BENCH_APPENDS (default
- * 300), BENCH_RESUME_TURNS (default 10000), DATABASE_URL.
+ * 300), BENCH_RESUME_TURNS (default 10000), BENCH_PG_LIST_SAMPLE (default
+ * 200: PostgresSaver.list is timed over that many checkpoints and scaled to
+ * the run length, since listing all 10k takes minutes), DATABASE_URL.
  *
  *   cd bench && pnpm exec tsx --conditions=source journal.bench.ts
  */
@@ -91,15 +93,18 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - start
 }
 
-async function saverResume(saver: Saver, thread: string): Promise<{ list: number; latest: number }> {
+// `sample` < RESUME_TURNS lists only that many checkpoints and scales the
+// time up linearly (PostgresSaver.list costs ~15 ms per checkpoint here, so
+// a full 10k listing would take minutes).
+async function saverResume(saver: Saver, thread: string, sample = RESUME_TURNS): Promise<{ list: number; latest: number }> {
   const config = { configurable: { thread_id: thread, checkpoint_ns: '' } }
   const list = await timed(async () => {
     const turns: unknown[] = []
-    for await (const t of saver.list(config)) turns.push(t.checkpoint.channel_values.turn)
-    if (turns.length !== RESUME_TURNS) throw new Error(`saver listed ${turns.length} checkpoints, expected ${RESUME_TURNS}`)
+    for await (const t of saver.list(config, sample < RESUME_TURNS ? { limit: sample } : undefined)) turns.push(t.checkpoint.channel_values.turn)
+    if (turns.length !== sample) throw new Error(`saver listed ${turns.length} checkpoints, expected ${sample}`)
   })
   const latest = await timed(() => saver.getTuple(config))
-  return { list, latest }
+  return { list: (list * RESUME_TURNS) / sample, latest }
 }
 
 async function journalResume(journal: ConversationJournal, runId: string): Promise<number> {
@@ -151,19 +156,20 @@ try {
   await saverAppends(sqliteSaver, 'resume', RESUME_TURNS)
   const fastPool = new pg.Pool({ connectionString: DATABASE_URL, max: 1, options: '-c synchronous_commit=off' })
   await journalAppends(new SqlConversationJournal(pgToSqlAdapter(fastPool), tag), 'resume', RESUME_TURNS)
+  await saverAppends(new PostgresSaver(fastPool, undefined, { schema: tag }), 'resume', RESUME_TURNS)
   await fastPool.end()
-  await saverAppends(pgSaver, 'resume', RESUME_TURNS)
 
   // --- 3. resume a 10k-turn run, each from a fresh instance
   const fileResume = await journalResume(new FileConversationJournal(join(dir, 'resume.jsonl')), 'resume')
   const sqliteResume = await journalResume(new SqlConversationJournal(betterSqlite3ToSqlAdapter(new Database(join(dir, 'ours.db'))), 'bench'), 'resume')
   const sqliteSaverResume = await saverResume(SqliteSaver.fromConnString(join(dir, 'langgraph.db')), 'resume')
   const pgResume = await journalResume(new SqlConversationJournal(pgToSqlAdapter(pool), tag), 'resume')
-  const pgSaverResume = await saverResume(pgSaver, 'resume')
+  const pgSample = Math.min(RESUME_TURNS, Number(process.env.BENCH_PG_LIST_SAMPLE ?? 200))
+  const pgSaverResume = await saverResume(pgSaver, 'resume', pgSample)
   const label = `resume ${RESUME_TURNS} turns`
   report(label, 'file', fileResume, 'SqliteSaver.list', sqliteSaverResume.list)
   report(label, 'SQLite', sqliteResume, 'SqliteSaver.list', sqliteSaverResume.list)
-  report(label, 'PostgreSQL', pgResume, 'PostgresSaver.list', pgSaverResume.list)
+  report(label, 'PostgreSQL', pgResume, pgSample < RESUME_TURNS ? `PostgresSaver.list (${pgSample} listed, scaled)` : 'PostgresSaver.list', pgSaverResume.list)
   report(`${label} (saver: latest only)`, 'SQLite', sqliteResume, 'SqliteSaver.getTuple', sqliteSaverResume.latest)
   report(`${label} (saver: latest only)`, 'PostgreSQL', pgResume, 'PostgresSaver.getTuple', pgSaverResume.latest)
   await fileJournal.close()

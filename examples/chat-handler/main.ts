@@ -8,7 +8,7 @@
  */
 import { startChatServer } from './server.js'
 
-const { url, stop } = await startChatServer(Number(process.env.PORT ?? 3000), { dbPath: process.env.CHAT_DB })
+const { url, stop } = await startChatServer(Number(process.env.PORT ?? 3000), { dbPath: process.env.CHAT_DB || undefined })
 console.log(`chat-handler listening on ${url}`)
 const shutdown = () => void stop().then(() => process.exit(0))
 process.on('SIGINT', shutdown)

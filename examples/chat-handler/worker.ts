@@ -27,7 +27,7 @@ export default {
     const url = new URL(request.url)
     if (request.method === 'POST' && url.pathname === '/chat') {
       const replay = createSqlChatTurnReplayStore({ sql })
-      return chatResponse(request, { backend: exampleBackend({ ...env }), messages, replay }, { waitUntil: ctx.waitUntil.bind(ctx) })
+      return chatResponse(request, { backend: exampleBackend({ TANGLE_API_KEY: env.TANGLE_API_KEY, OPENAI_API_KEY: env.OPENAI_API_KEY, CHAT_TOKEN_DELAY_MS: env.CHAT_TOKEN_DELAY_MS }), messages, replay }, { waitUntil: ctx.waitUntil.bind(ctx) })
     }
     if (request.method === 'GET' && url.pathname === '/history') {
       return Response.json(await messages.history(url.searchParams.get('sessionId') ?? ''))

@@ -87,7 +87,17 @@ describe('call policy in a conversation', () => {
     })
     const conv = defineConversation({
       participants: [
-        { name: 'down', backend: down, callPolicy: { maxRetries: 3, retryBackoffMs: (n) => (attempts.push(n), 1) } },
+        {
+          name: 'down',
+          backend: down,
+          callPolicy: {
+            maxRetries: 3,
+            retryBackoffMs: (n) => {
+              attempts.push(n)
+              return 1
+            },
+          },
+        },
         { name: 'b', backend: echoBackend('b') },
       ],
       policy: { maxTurns: 2 },

@@ -93,7 +93,13 @@ describe('runConversation', () => {
     const states: number[] = []
     const conv = defineConversation({
       participants: [{ name: 'a', backend: a }, { name: 'b', backend: b }],
-      policy: { maxTurns: 3, turnOrder: (s) => (states.push(s.turnIndex), s.transcript.length === 0 ? 1 : 1) },
+      policy: {
+        maxTurns: 3,
+        turnOrder: (s) => {
+          states.push(s.turnIndex)
+          return 1
+        },
+      },
     })
     const result = await runConversation(conv, { seed: 's' })
     expect(result.transcript.map((t) => t.speaker)).toEqual(['b', 'b', 'b'])
@@ -248,7 +254,7 @@ describe('runConversation with a journal', () => {
     const second = two({ maxTurns: 5 })
     const events = await collect(runConversationStream(second.conv, { seed: 'seed', runId: 'res', journal }))
     expect(events[0]).toMatchObject({ type: 'conversation_resumed', runId: 'res', participants: ['Alice', 'Bob'] })
-    expect((events[0] as { transcript: unknown[] }).transcript).toHaveLength(2)
+    expect((events[0] as Extract<ConversationStreamEvent, { type: 'conversation_resumed' }>).transcript).toHaveLength(2)
     const result = (events.at(-1) as Extract<ConversationStreamEvent, { type: 'conversation_end' }>).result
     expect(result.transcript.map((t) => t.index)).toEqual([0, 1, 2, 3, 4])
     expect(result.startedAt).toBe(before?.startedAt)

@@ -9,8 +9,12 @@ export const DEFAULT_TANGLE_ROUTER_CHAT_BASE_URL = 'https://router.tangle.tools/
 /** OpenAI's base URL. @stable */
 export const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1'
 
-/** Environment variables read by {@link createDefaultBackend}. @stable */
-export type DefaultBackendEnv = Record<string, string | undefined>
+/**
+ * Environment read by {@link createDefaultBackend}: `process.env`, or a
+ * Workers `env` (non-string bindings in it are ignored).
+ * @stable
+ */
+export type DefaultBackendEnv = Readonly<Record<string, unknown>>
 
 /** Which provider {@link resolveDefaultBackendConfig} picked, and with what. @stable */
 export interface DefaultBackendConfig {
@@ -23,10 +27,10 @@ export interface DefaultBackendConfig {
 
 const ROUTER_NAMES = new Set(['openai-compat', 'openai-compatible', 'tangle', 'router', 'tcloud'])
 
-const nonBlank = (v: string | undefined): string | undefined => (v !== undefined && v.trim() !== '' ? v.trim() : undefined)
+const nonBlank = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined)
 
 /** The router base must end in an API version because `/chat/completions` is appended to it. */
-function routerBaseUrl(raw: string | undefined): string {
+function routerBaseUrl(raw: unknown): string {
   const base = (nonBlank(raw) ?? DEFAULT_TANGLE_ROUTER_CHAT_BASE_URL).replace(/\/+$/, '')
   return /\/v\d+$/.test(base) ? base : `${base}/v1`
 }
@@ -63,10 +67,10 @@ export function resolveDefaultBackendConfig(env: DefaultBackendEnv, overrides: {
     )
   }
   if (provider === 'openai-compat') {
-    if (!tangleKey) throw new ConfigError(`MODEL_PROVIDER=${env.MODEL_PROVIDER} selects the Tangle router, which needs TANGLE_API_KEY; set it or use MODEL_PROVIDER=openai with OPENAI_API_KEY`)
+    if (!tangleKey) throw new ConfigError(`MODEL_PROVIDER=${requested} selects the Tangle router, which needs TANGLE_API_KEY; set it or use MODEL_PROVIDER=openai with OPENAI_API_KEY`)
     return { provider, baseUrl: routerBaseUrl(env.TANGLE_ROUTER_BASE_URL), model, apiKey: tangleKey, kind: 'tcloud' }
   }
-  if (!openaiKey) throw new ConfigError(`MODEL_PROVIDER=${env.MODEL_PROVIDER} selects OpenAI, which needs OPENAI_API_KEY; set it or use MODEL_PROVIDER=openai-compat with TANGLE_API_KEY`)
+  if (!openaiKey) throw new ConfigError(`MODEL_PROVIDER=${requested} selects OpenAI, which needs OPENAI_API_KEY; set it or use MODEL_PROVIDER=openai-compat with TANGLE_API_KEY`)
   const baseUrl = (nonBlank(env.OPENAI_BASE_URL) ?? DEFAULT_OPENAI_BASE_URL).replace(/\/+$/, '')
   return { provider, baseUrl, model, apiKey: openaiKey, kind: 'openai' }
 }

@@ -171,7 +171,11 @@ export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOp
   function requestHeaders(ctx: AgentBackendContext): Record<string, string> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' }
     if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`
-    return { ...headers, ...options.headers, ...ctx.propagatedHeaders }
+    // Lower-cased so `Authorization` from a caller replaces ours instead of being joined to it.
+    for (const extra of [options.headers, ctx.propagatedHeaders]) {
+      for (const [name, value] of Object.entries(extra ?? {})) headers[name.toLowerCase()] = value
+    }
+    return headers
   }
 
   return {

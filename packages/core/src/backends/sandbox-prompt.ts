@@ -3,7 +3,7 @@ import type { BackendStreamEvent } from '../contracts/events.js'
 import type { SandboxBox, SandboxEvent, SandboxPromptOptions } from '../contracts/sandbox.js'
 import type { RuntimeSession } from '../contracts/session.js'
 import { AgentRuntimeError, createAbortError, ValidationError } from '../errors.js'
-import { createSandboxEventReducer } from '../sandbox-events/reduce.js'
+import { createSandboxEventReducer, readSandboxTextDelta } from '../sandbox-events/reduce.js'
 import { type Clock, type IdSource, randomUuid, systemClock } from '../util/clock.js'
 
 /** The context `getBox` receives: the stream context, or the start context (no session yet). @stable */
@@ -198,7 +198,8 @@ export function createSandboxPromptBackend(options: SandboxPromptBackendOptions)
           // The custom mapping owns this event's text; do not stream it again later.
           streamed = reducer.result().text
         } else {
-          const text = reducer.result().text
+          // Only text-bearing events can move the text; skip the comparison for the rest.
+          const text = readSandboxTextDelta(event) || event.type === 'result' || event.type === 'final' ? reducer.result().text : streamed
           if (text !== streamed) {
             if (text.startsWith(streamed)) yield { type: 'text_delta', text: text.slice(streamed.length) }
             streamed = text

@@ -28,8 +28,9 @@ const defaultLog = (message: string, meta?: Record<string, unknown>) => {
  * `session.run.failed{reason:'in_flight'}`, and `persistAssistantMessage`
  * runs once per execution id.
  *
- * The returned promise-free result never rejects; misconfiguration (a bad
- * identity, missing hooks) throws a {@link ValidationError} synchronously.
+ * Runtime failures never reject: they end the body as described above, and
+ * `result.done` reports the outcome. Misconfiguration (a bad identity, a
+ * missing hook) throws a {@link ValidationError} synchronously.
  * @stable
  * @example
  * const turn = handleChatTurn({

@@ -8,7 +8,7 @@ import {
   pgToSqlAdapter,
   startRuntimeRun,
 } from '@tangle-network/agent-runtime-core'
-import type { Client as PgClient } from 'pg'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const taskSpec = { id: 'task-1', intent: 'summarise', domain: 'docs' }
@@ -210,11 +210,7 @@ persistenceSuite('SQLite (better-sqlite3)', async () => {
 })
 
 persistenceSuite('PostgreSQL', async () => {
-  // pg's root entry breaks under the runner's `import` condition (its require('pg-pool')
-  // gets the ES module namespace), so load the client class directly.
-  const specifier = 'pg/lib/client.js'
-  const { default: Client } = (await import(specifier)) as { default: typeof PgClient }
-  const client = new Client({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' })
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' })
   await client.connect()
   const table = `runs_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
   const sql = pgToSqlAdapter(client)

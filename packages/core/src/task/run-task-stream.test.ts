@@ -172,6 +172,37 @@ describe('runAgentTaskStream', () => {
     expect((await store.get('sx'))?.status).toBe('failed')
   })
 
+  it('fails (without a stop call) when backend.start throws', async () => {
+    let stopped = false
+    const backend = createIterableBackend({
+      kind: 'custom',
+      async start(): Promise<never> {
+        throw new BackendTransportError('custom', 'session service down', { status: 503, body: 'try later' })
+      },
+      async *stream() {},
+      async stop() {
+        stopped = true
+      },
+    })
+    const events = await collect(runAgentTaskStream({ task, backend }))
+    expect(types(events)).toEqual(['task_start', 'readiness_start', 'readiness_end', 'backend_error', 'task_end', 'final'])
+    expect(last(events)).toMatchObject({
+      status: 'failed',
+      reason: 'session service down',
+      error: { kind: 'transport', message: 'session service down', status: 503, body: 'try later' },
+    })
+    expect(stopped).toBe(false)
+  })
+
+  it('stores copies: mutating a returned session does not change the store', async () => {
+    const store = new InMemoryRuntimeSessionStore()
+    await store.put({ id: 'c', backend: 'b', status: 'active', createdAt: 'x', updatedAt: 'x' })
+    const got = await store.get('c')
+    got!.status = 'failed'
+    expect((await store.get('c'))?.status).toBe('active')
+    expect(await store.listEvents('none')).toEqual([])
+  })
+
   it('appends "; backend stop failed: …" when stop throws too', async () => {
     const backend = createScriptedBackend({
       turns: [[]],

@@ -15,20 +15,29 @@ export class InMemoryRuntimeSessionStore implements RuntimeSessionStore {
 
   async get(id: string): Promise<RuntimeSession | undefined> {
     const s = this.sessions.get(id)
-    return s ? structuredClone(s) : undefined
+    return s ? copy(s) : undefined
   }
 
   async put(session: RuntimeSession): Promise<void> {
-    this.sessions.set(session.id, structuredClone(session))
+    this.sessions.set(session.id, copy(session))
   }
 
   async appendEvent(sessionId: string, event: RuntimeStreamEvent): Promise<void> {
     const list = this.events.get(sessionId) ?? []
-    list.push(structuredClone(event))
+    list.push(copy(event))
     this.events.set(sessionId, list)
   }
 
   async listEvents(sessionId: string): Promise<RuntimeStreamEvent[]> {
-    return structuredClone(this.events.get(sessionId) ?? [])
+    return (this.events.get(sessionId) ?? []).map(copy)
+  }
+}
+
+/** Deep copy; values that cannot be cloned (functions, class instances with handles) are kept by reference. */
+function copy<T>(value: T): T {
+  try {
+    return structuredClone(value)
+  } catch {
+    return { ...value }
   }
 }

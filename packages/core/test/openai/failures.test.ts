@@ -169,6 +169,14 @@ describe('broken streams', () => {
     expect(err.message).toContain('no data for 40 ms')
   })
 
+  it('retries an error payload with a retryable code that arrives before any event', async () => {
+    const s = server.script({ body: 'data: {"error":{"message":"overloaded","code":503}}\n\n' }, ok)
+    const { backend, sleeps } = backendFor(s.baseUrl)
+    expect(await collect(backend)).toContainEqual({ type: 'text_delta', text: 'fine' })
+    expect(s.requests).toHaveLength(2)
+    expect(sleeps).toEqual([1000])
+  })
+
   it('surfaces an error payload sent mid-stream', async () => {
     const s = server.script({ body: `${body.slice(0, afterFirstText)}data: {"error":{"message":"Provider overloaded","code":529}}\n\n` })
     const { backend } = backendFor(s.baseUrl)

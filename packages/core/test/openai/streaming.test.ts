@@ -31,7 +31,7 @@ describe('createOpenAICompatibleBackend over loopback HTTP', () => {
   it('sends the spec request: POST, bearer auth, stream_options, messages, propagated headers', async () => {
     const s = server.script({ body: openaiTextStream(['ok']) })
     const backend = createOpenAICompatibleBackend({ apiKey: 'sk-test', baseUrl: `${s.baseUrl}///`, model: 'gpt-4o-mini', headers: { 'x-static': '1' } })
-    await collect(backend, 'What is 2+2?', ctx({ propagatedHeaders: { traceparent: '00-abc-def-01', 'x-static': 'overridden' } }))
+    await collect(backend, 'What is 2+2?', ctx({ propagatedHeaders: { traceparent: '00-abc-def-01', 'X-Static': 'overridden' } }))
     const [req] = s.requests
     expect(req.method).toBe('POST')
     expect(req.path).toBe('/v1/chat/completions')
@@ -40,6 +40,24 @@ describe('createOpenAICompatibleBackend over loopback HTTP', () => {
     expect(req.headers.traceparent).toBe('00-abc-def-01')
     expect(req.headers['x-static']).toBe('overridden')
     expect(req.body).toEqual({ model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'What is 2+2?' }] })
+  })
+
+  it('lets a propagated Authorization header replace the key instead of joining it', async () => {
+    const s = server.script({ body: openaiTextStream(['ok']) })
+    await collect(createOpenAICompatibleBackend({ apiKey: 'sk-own', baseUrl: s.baseUrl, model: 'm' }), 'x', ctx({ propagatedHeaders: { Authorization: 'Bearer delegated' } }))
+    expect(s.requests[0].headers.authorization).toBe('Bearer delegated')
+  })
+
+  it('sends every request through an injected fetchImpl', async () => {
+    const s = server.script({ body: openaiTextStream(['via custom fetch']) })
+    const urls: string[] = []
+    const fetchImpl: typeof fetch = (input, init) => {
+      urls.push(String(input))
+      return fetch(input, init)
+    }
+    const events = await collect(createOpenAICompatibleBackend({ apiKey: 'k', baseUrl: s.baseUrl, model: 'm', fetchImpl }))
+    expect(events[0]).toEqual({ type: 'text_delta', text: 'via custom fetch' })
+    expect(urls).toEqual([`${s.baseUrl}/chat/completions`])
   })
 
   it('uses input.messages verbatim, else task.intent, and omits auth without a key', async () => {

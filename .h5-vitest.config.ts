@@ -1,0 +1,24 @@
+import { defineConfig } from 'vitest/config'
+
+// Tests resolve workspace packages to their TypeScript sources through the
+// `source` export condition, so the suite runs without a prior build.
+export default defineConfig({
+  // Only add `source` to Vite's defaults: listing `import` here would be passed
+  // to Node for externalised CommonJS packages and break their require() calls (pg).
+  resolve: { conditions: ['source', 'module', 'browser', 'development|production'] },
+  ssr: { resolve: { conditions: ['source', 'module', 'node', 'development|production'], externalConditions: ['source'] } },
+  test: {
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'packages/*/test/**/*.test.ts',
+      'test/**/*.test.ts',
+      'examples/*/test/**/*.test.ts',
+    ],
+    exclude: ['**/node_modules/**', '**/dist/**'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    // The JSON report feeds the plain "N passed, N failed" line printed by .ci/run.
+    reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],
+  },
+})
