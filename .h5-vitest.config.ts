@@ -5,8 +5,8 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   // Only add `source` to Vite's defaults: listing `import` here would be passed
   // to Node for externalised CommonJS packages and break their require() calls (pg).
-  resolve: { conditions: ['source', 'module', 'browser', 'development|production'] },
-  ssr: { resolve: { conditions: ['source', 'module', 'node', 'development|production'], externalConditions: ['source'] } },
+  resolve: { conditions: ['source', 'browser', 'development|production'] },
+  ssr: { resolve: { conditions: ['source', 'node', 'development|production'], externalConditions: ['source'] } },
   test: {
     include: [
       'packages/*/src/**/*.test.ts',

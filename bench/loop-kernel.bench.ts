@@ -12,12 +12,15 @@ import type { SandboxEvent } from '@tangle-network/agent-runtime-core'
 type Verdict = { valid: boolean; score: number }
 type Result = { index: number; output: number; verdict: Verdict }
 
-const sandbox = createScriptedSandboxClient({
-  respond: (prompt) => [
-    { type: 'text_delta', data: { text: prompt } },
-    { type: 'result', data: { finalText: prompt, usage: { inputTokens: 1, outputTokens: 1 } } },
-  ],
-})
+// A fresh client per measured call, so its records never pile up across thousands of calls.
+const newSandbox = () =>
+  createScriptedSandboxClient({
+    respond: (prompt) => [
+      { type: 'text_delta', data: { text: prompt } },
+      { type: 'result', data: { finalText: prompt, usage: { inputTokens: 1, outputTokens: 1 } } },
+    ],
+  })
+let sandbox = newSandbox()
 const spec = { name: 'bench', profile: { name: 'bench' }, taskToPrompt: (t: string) => t }
 const output = { parse: (events: SandboxEvent[]) => events.length }
 // Never valid, so the refine driver keeps going to its cap.
@@ -109,12 +112,15 @@ async function graphFanout(n: number): Promise<number> {
 /** Mean ms per call: warm up, then repeat until both a time and a count floor are met. */
 async function measure(label: string, n: number, fn: (n: number) => Promise<number>, minMs = 250, minReps = 5): Promise<number> {
   for (let i = 0; i < 3; i++) {
+    sandbox = newSandbox()
     const got = await fn(n)
     if (got !== n) throw new Error(`${label}: expected ${n} iterations, got ${got}`)
+    if (sandbox.liveBoxIds().length !== 0) throw new Error(`${label}: leaked ${sandbox.liveBoxIds().length} boxes`)
   }
   let reps = 0
   const t0 = performance.now()
   while (reps < minReps || performance.now() - t0 < minMs) {
+    sandbox = newSandbox()
     await fn(n)
     reps++
   }
@@ -140,4 +146,3 @@ for (const [shape, raw, loop, graph] of [
     console.log(rows[rows.length - 1])
   }
 }
-if (sandbox.liveBoxIds().length !== 0) throw new Error(`leaked boxes: ${sandbox.liveBoxIds().length}`)

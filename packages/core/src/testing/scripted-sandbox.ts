@@ -224,7 +224,7 @@ export function createScriptedSandboxClient(options: ScriptedSandboxOptions = {}
     get maxInFlight() {
       return maxInFlight
     },
-    liveBoxIds: () => created.filter((id) => !deleted.includes(id)),
+    liveBoxIds: () => boxes.filter((b) => !b.fleet && !b.deleted).map((b) => b.id),
   }
 
   if (options.fleets) {

@@ -47,6 +47,7 @@ export interface IterationJob<Task, Output, Verdict extends DefaultVerdict> {
   ctx: LoopExecCtx
   tracer: LoopTracer
   now: Clock
+  abortGate?: AbortGate
 }
 
 function placementOf(ctx: LoopExecCtx, box: SandboxBox): LoopPlacement {
@@ -70,29 +71,35 @@ function ownsBox(ctx: LoopExecCtx, box: SandboxBox): boolean {
   }
 }
 
-/**
- * Drains a sandbox stream into `onEvent`. With a signal, each `next()` races the
- * abort, so a box that ignores its signal still cannot hold the loop hostage.
- */
-async function drain(stream: AsyncIterable<SandboxEvent>, signal: AbortSignal | undefined, onEvent: (e: SandboxEvent) => void): Promise<void> {
-  const it = stream[Symbol.asyncIterator]()
-  if (!signal) {
-    for (;;) {
-      const r = await it.next()
-      if (r.done) return
-      onEvent(r.value)
-    }
-  }
+/** One abort listener per loop, shared by every in-flight iteration (no listener pile-up on the caller's signal). */
+export interface AbortGate {
+  /** Rejects with an `AbortError` once the signal aborts; never resolves. */
+  readonly aborted: Promise<never>
+  dispose(): void
+}
+
+/** Builds the loop's {@link AbortGate}; undefined without a signal. */
+export function createAbortGate(signal: AbortSignal | undefined): AbortGate | undefined {
+  if (!signal) return undefined
   let onAbort: (() => void) | undefined
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () => reject(createAbortError('aborted', signal.reason))
-    signal.addEventListener('abort', onAbort, { once: true })
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
   })
   aborted.catch(() => undefined)
+  return { aborted, dispose: () => onAbort && signal.removeEventListener('abort', onAbort) }
+}
+
+/**
+ * Drains a sandbox stream into `onEvent`. With a gate, each `next()` races the
+ * abort, so a box that ignores its signal still cannot hold the loop hostage.
+ */
+async function drain(stream: AsyncIterable<SandboxEvent>, gate: AbortGate | undefined, onEvent: (e: SandboxEvent) => void): Promise<void> {
+  const it = stream[Symbol.asyncIterator]()
   try {
     for (;;) {
-      if (signal.aborted) throw createAbortError('aborted', signal.reason)
-      const r = await Promise.race([it.next(), aborted])
+      const r = gate ? await Promise.race([it.next(), gate.aborted]) : await it.next()
       if (r.done) return
       onEvent(r.value)
     }
@@ -102,8 +109,6 @@ async function drain(stream: AsyncIterable<SandboxEvent>, signal: AbortSignal | 
       .then(() => it.return?.())
       .catch(() => undefined)
     throw err
-  } finally {
-    if (onAbort) signal.removeEventListener('abort', onAbort)
   }
 }
 
@@ -172,7 +177,7 @@ export async function runIteration<Task, Output, Verdict extends DefaultVerdict>
     })
     if (signal?.aborted) throw createAbortError('aborted', signal.reason)
     const prompt = job.spec.taskToPrompt(task)
-    await drain(box.streamPrompt(prompt, { signal }), signal, onEvent)
+    await drain(box.streamPrompt(prompt, { signal }), job.abortGate, onEvent)
     if (signal?.aborted) throw createAbortError('aborted', signal.reason)
     output = await job.output.parse(events, { box, signal })
     verdict = await job.validator.validate(output as Output, { iteration: index, signal, traceEmitter: ctx.traceEmitter, box })

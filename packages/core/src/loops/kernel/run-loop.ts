@@ -8,7 +8,7 @@ import {
 } from '../../contracts/loop.js'
 import { createAbortError, ValidationError } from '../../errors.js'
 import { randomBase36, systemClock } from '../../util/clock.js'
-import { runIteration } from './iteration.js'
+import { createAbortGate, runIteration } from './iteration.js'
 import { type RunLoopOptions, resolveRunLoopOptions } from './options.js'
 import { createLoopTracer, renderDecision } from './trace.js'
 import { defaultSelectWinner, inferBranchPoint } from './winner.js'
@@ -102,6 +102,7 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
 
   let roundIndex = 0
   let decision: Decision
+  const abortGate = createAbortGate(signal)
   try {
     for (;;) {
       throwIfAborted()
@@ -143,6 +144,7 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
           ctx,
           tracer,
           now,
+          abortGate,
         })
       })
       for (const it of ran) if (it) history.push(it)
@@ -165,6 +167,8 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
       decision: signal?.aborted ? 'aborted' : 'failed',
     })
     throw err
+  } finally {
+    abortGate?.dispose()
   }
 
   async function finalize(final: Decision): Promise<LoopResult<Task, Output, Decision, Verdict>> {
