@@ -3,10 +3,10 @@ import { defineConfig } from 'vitest/config'
 // Tests resolve workspace packages to their TypeScript sources through the
 // `source` export condition, so the suite runs without a prior build.
 export default defineConfig({
-  // Only add `source` to Vite's defaults: listing `import` here would be passed
-  // to Node for externalised CommonJS packages and break their require() calls (pg).
+  // Only `source` plus Node's own conditions: vitest hands these to Node for externalised
+  // packages, so `import` breaks pg's require() calls and `module` picks bundler-only builds.
   resolve: { conditions: ['source', 'module', 'browser', 'development|production'] },
-  ssr: { resolve: { conditions: ['source', 'module', 'node', 'development|production'], externalConditions: ['source'] } },
+  ssr: { resolve: { conditions: ['source', 'node', 'development|production'], externalConditions: ['source'] } },
   test: {
     include: [
       'packages/*/src/**/*.test.ts',

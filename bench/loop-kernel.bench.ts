@@ -9,6 +9,13 @@ import { createFanoutVoteDriver, createRefineDriver, runLoop } from '@tangle-net
 import { createScriptedSandboxClient } from '@tangle-network/agent-runtime-core/testing'
 import type { SandboxEvent } from '@tangle-network/agent-runtime-core'
 
+// LangGraph's Send fan-out adds many listeners to its own internal AbortSignal;
+// keep its MaxListeners warnings out of the table.
+process.removeAllListeners('warning')
+process.on('warning', (w) => {
+  if (w.name !== 'MaxListenersExceededWarning') console.warn(w)
+})
+
 type Verdict = { valid: boolean; score: number }
 type Result = { index: number; output: number; verdict: Verdict }
 

@@ -10,8 +10,15 @@ import { createMessageStore } from './messages.js'
 
 const page = readFileSync(new URL('./public/index.html', import.meta.url), 'utf8')
 
+/** What {@link createChatApp} returns. */
+export interface ChatApp {
+  app: Hono
+  stats: ChatStats
+  close(): void
+}
+
 /** The example's HTTP app: the chat page, POST /chat, GET /history, GET /stats. */
-export function createChatApp(options: { dbPath?: string; env?: Record<string, string | undefined> } = {}) {
+export function createChatApp(options: { dbPath?: string; env?: Record<string, string | undefined> } = {}): ChatApp {
   const env = options.env ?? process.env
   const db = new Database(options.dbPath ?? ':memory:')
   const sql = betterSqlite3ToSqlAdapter(db)
@@ -27,7 +34,13 @@ export function createChatApp(options: { dbPath?: string; env?: Record<string, s
   app.post('/chat', (c) => chatResponse(c.req.raw, deps))
   app.get('/history', async (c) => c.json(await deps.messages.history(c.req.query('sessionId') ?? '')))
   app.get('/stats', (c) => c.json(stats))
-  return { app, stats, close: () => db.close() }
+  return {
+    app,
+    stats,
+    close: () => {
+      db.close()
+    },
+  }
 }
 
 /** Starts the app on 127.0.0.1:`port` (0 picks a free port) and resolves with its URL. */

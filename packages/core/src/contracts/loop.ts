@@ -107,6 +107,14 @@ export interface Driver<Task = unknown, Output = unknown, Decision = string, Ver
   plan(task: Task, history: readonly Iteration<Task, Output, Verdict>[]): Task[] | Promise<Task[]>
   decide(history: readonly Iteration<Task, Output, Verdict>[]): Decision | Promise<Decision>
   describePlan?(): PlanDescription | undefined
+  /**
+   * The driver's own winner rule (fan-out-vote's selector, the dynamic
+   * driver's `select` move). `runLoop` uses it unless the caller passes one.
+   * Returns the chosen iteration (only its `index` is read), or undefined for none.
+   */
+  selectWinner?(
+    history: readonly Iteration<Task, Output, Verdict>[],
+  ): { readonly index: number } | undefined | Promise<{ readonly index: number } | undefined>
 }
 
 /** Kinds of loop trace events. @experimental */

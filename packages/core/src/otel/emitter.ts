@@ -1,6 +1,6 @@
 import type { LoopTraceEmitter, LoopTraceEvent } from '../contracts/loop.js'
 import { type IdSource, randomUuid } from '../util/clock.js'
-import type { EnvMap } from './env.js'
+import type { OtelEnv } from './env.js'
 import type { OtelExporter } from './exporter.js'
 import { type ResolvedTraceParent, resolveTraceParent } from './propagation.js'
 import { type OtelSpan, buildLoopOtelSpans, normalizeTraceId } from './spans.js'
@@ -13,7 +13,7 @@ export interface PropagatingTraceEmitterOptions {
   traceId?: string
   parentSpanId?: string
   /** Default `process.env` where it exists. */
-  env?: EnvMap
+  env?: OtelEnv
   /** Join the active span of a registered OpenTelemetry SDK. Default true. */
   useActiveContext?: boolean
   /** `tangle.subject.key` of every loop span. */

@@ -1,5 +1,5 @@
 /** Environment variables as a plain map; the engine never reads `process` directly. @experimental */
-export type EnvMap = Record<string, string | undefined>
+export type OtelEnv = Record<string, string | undefined>
 
 /**
  * The process environment when there is one (Node, Bun, Deno's node compat),
@@ -8,8 +8,8 @@ export type EnvMap = Record<string, string | undefined>
  * @example
  * const env = defaultEnv()
  */
-export function defaultEnv(): EnvMap {
-  const proc = (globalThis as { process?: { env?: EnvMap } }).process
+export function defaultEnv(): OtelEnv {
+  const proc = (globalThis as { process?: { env?: OtelEnv } }).process
   return proc && typeof proc === 'object' && proc.env && typeof proc.env === 'object' ? proc.env : {}
 }
 
@@ -19,7 +19,7 @@ export function defaultEnv(): EnvMap {
  * @example
  * envValue({ A: ' x ' }, 'A') // 'x'
  */
-export function envValue(env: EnvMap, name: string): string | undefined {
+export function envValue(env: OtelEnv, name: string): string | undefined {
   const v = env[name]
   return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined
 }

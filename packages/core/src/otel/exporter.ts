@@ -1,7 +1,7 @@
 import type { HrTime, SpanContext } from '@opentelemetry/api'
 import type { Resource } from '@opentelemetry/resources'
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base'
-import { type EnvMap, defaultEnv, envValue, parseOtlpHeaders } from './env.js'
+import { type OtelEnv, defaultEnv, envValue, parseOtlpHeaders } from './env.js'
 import type { OtelSpan } from './spans.js'
 
 /** Instrumentation scope name of every span this library exports. @experimental */
@@ -25,8 +25,11 @@ export interface OtelExporterOptions {
   flushIntervalMs?: number
   /** Time limit of one export request, retries included, in ms. Default 10000. */
   timeoutMs?: number
-  /** Environment to read; default `process.env` where it exists. */
-  env?: EnvMap
+  /**
+   * Environment to read; default `process.env` where it exists. (On Node the
+   * OTLP exporter package also falls back to `OTEL_EXPORTER_OTLP_*` in `process.env`.)
+   */
+  env?: OtelEnv
   /** Told about every failed export; failures are otherwise silent. */
   onError?: (err: unknown) => void
   /** Sends batches through this OpenTelemetry exporter (e.g. OTLP/proto or gRPC) instead of OTLP/HTTP JSON. */

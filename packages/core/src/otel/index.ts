@@ -1,4 +1,4 @@
-export * from './env.js'
+export { type OtelEnv, parseOtlpHeaders } from './env.js'
 export * from './spans.js'
 export * from './exporter.js'
 export * from './propagation.js'

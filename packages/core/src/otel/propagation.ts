@@ -1,5 +1,5 @@
 import { isSpanContextValid, trace } from '@opentelemetry/api'
-import { type EnvMap, defaultEnv, envValue } from './env.js'
+import { type OtelEnv, defaultEnv, envValue } from './env.js'
 import { normalizeSpanId, normalizeTraceId } from './spans.js'
 
 /** A parsed W3C `traceparent` header. @experimental */
@@ -58,7 +58,7 @@ export interface ResolveTraceParentOptions {
   traceId?: string
   parentSpanId?: string
   /** Default `process.env` where it exists. */
-  env?: EnvMap
+  env?: OtelEnv
   /** Join the active span of a registered OpenTelemetry SDK. Default true. */
   useActiveContext?: boolean
 }

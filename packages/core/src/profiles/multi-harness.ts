@@ -44,7 +44,7 @@ export interface MultiHarnessCoderFanout {
  * task's `forbiddenPaths` and `maxDiffLines` on top of the secret-path floor.
  * @example
  * const fanout = multiHarnessCoderFanout({ task: { goal: 'Fix the failing test', repoRoot: '/repo', testCmd: 'npm test' } })
- * await runLoop({ ...fanout, selectWinner: fanout.driver.selectWinner, maxIterations: fanout.agentRuns.length, ctx })
+ * await runLoop({ ...fanout, maxIterations: fanout.agentRuns.length, ctx })
  * @experimental
  */
 export function multiHarnessCoderFanout(options: MultiHarnessCoderFanoutOptions): MultiHarnessCoderFanout {

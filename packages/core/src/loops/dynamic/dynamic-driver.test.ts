@@ -132,7 +132,7 @@ describe('createDynamicDriver over runLoop', () => {
         { kind: 'select', index: 1, rationale: 'b is simpler' },
       ]),
     })
-    const result = await runLoop({ ...base, driver, selectWinner: driver.selectWinner })
+    const result = await runLoop({ ...base, driver })
     expect(result.decision).toBe('done')
     expect(result.iterations).toHaveLength(2)
     expect(result.winner?.iterationIndex).toBe(1)

@@ -35,8 +35,8 @@ export interface DynamicDriver<Task = unknown, Output = unknown, Verdict extends
   /** The iteration a `select` move chose, if any. */
   selectedIndex(): number | undefined
   /**
-   * Winner rule for `runLoop({selectWinner})`: the selected iteration after a
-   * `select` move, else the kernel's default (best valid score, lowest index).
+   * The driver's winner rule, which `runLoop` applies on its own: the selected
+   * iteration after a `select` move, else the kernel's default (best valid score, lowest index).
    */
   selectWinner(iterations: readonly Iteration<Task, Output, Verdict>[]): Iteration<Task, Output, Verdict> | undefined
 }
@@ -72,14 +72,14 @@ function normalizeFindings(raw: unknown): DynamicFinding[] {
  * {@link PlannerError}; a fanout wider than `maxFanout` is trimmed with
  * " [clamped N→M]" added to its rationale; once `maxIterations` iterations
  * ran, the next move is a stop without calling the planner. `decide` returns
- * `done` only after a stop or select. After a `select`, pass
- * `selectWinner: driver.selectWinner` to `runLoop` so the chosen iteration wins.
+ * `done` only after a stop or select; after a `select`, `runLoop` makes the
+ * chosen iteration the winner through the driver's `selectWinner`.
  * @experimental
  * @example
  * const driver = createDynamicDriver({
  *   planner: ({ history }) => (history.length === 0 ? { kind: 'refine', task } : { kind: 'stop', rationale: 'good enough' }),
  * })
- * const result = await runLoop({ driver, selectWinner: driver.selectWinner, agentRun, output, validator, task, ctx })
+ * const result = await runLoop({ driver, agentRun, output, validator, task, ctx })
  */
 export function createDynamicDriver<Task = unknown, Output = unknown, Verdict extends DefaultVerdict = DefaultVerdict>(
   options: DynamicDriverOptions<Task, Output, Verdict>,

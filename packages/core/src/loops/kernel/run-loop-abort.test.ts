@@ -136,4 +136,33 @@ describe('runLoop abort', () => {
     expect(err.name).toBe('AbortError')
     expect(sandboxClient.created).toEqual([])
   })
+
+  it('adds one abort listener per loop, however many iterations are in flight, and removes it', async () => {
+    const controller = new AbortController()
+    const signal = controller.signal
+    let added = 0
+    let removed = 0
+    const add = signal.addEventListener.bind(signal)
+    const remove = signal.removeEventListener.bind(signal)
+    signal.addEventListener = ((...args: Parameters<typeof add>) => {
+      added++
+      return add(...args)
+    }) as typeof signal.addEventListener
+    signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
+      removed++
+      return remove(...args)
+    }) as typeof signal.removeEventListener
+    const result = await runLoop({
+      driver: createFanoutVoteDriver<string, number>({ n: 12 }),
+      agentRun: spec,
+      output: parse,
+      validator,
+      task: 'x',
+      ctx: { sandboxClient: createScriptedSandboxClient(), signal },
+      maxConcurrency: 12,
+      maxIterations: 12,
+    })
+    expect(result.iterations).toHaveLength(12)
+    expect([added, removed]).toEqual([1, 1])
+  })
 })

@@ -4,6 +4,7 @@ import {
   type AgentRunSpec,
   createFanoutVoteDriver,
   createRefineDriver,
+  defaultSelectWinner,
   runLoop,
   type RunLoopOptions,
 } from '@tangle-network/agent-runtime-core/loops'
@@ -136,13 +137,27 @@ describe('runLoop with the fan-out-vote driver', () => {
     expect(result.winner).toMatchObject({ iterationIndex: 2, output: '2', verdict: { valid: true, score: 0.7 } })
   })
 
-  it('fails when nothing is valid; the default kernel winner still falls back to the best score', async () => {
-    const voted = await run(true, true)
-    expect(voted.decision).toBe('fail')
-    expect(voted.winner).toBeUndefined()
-    const fallback = await run(false, true)
-    expect(fallback.decision).toBe('fail')
-    expect(fallback.winner?.iterationIndex).toBe(1)
+  it("fails when nothing is valid, and the driver's vote never crowns an invalid candidate", async () => {
+    for (const explicit of [true, false]) {
+      const voted = await run(explicit, true)
+      expect(voted.decision).toBe('fail')
+      expect(voted.winner).toBeUndefined()
+    }
+  })
+
+  it('lets a caller opt into the spec default, which falls back to the best invalid score', async () => {
+    const sandboxClient = createScriptedSandboxClient({ respond: (_p, { call }) => [{ type: 'result', data: { finalText: String(call) } }] })
+    const result = await runLoop({
+      driver: createFanoutVoteDriver<string, string, Verdict>({ n: 4 }),
+      agentRun: spec('a'),
+      output: textOutput,
+      validator: { validate: (out) => ({ valid: false, score: scores[Number(out)] }) },
+      task: 'go',
+      ctx: { sandboxClient },
+      selectWinner: defaultSelectWinner,
+    })
+    expect(result.decision).toBe('fail')
+    expect(result.winner?.iterationIndex).toBe(1)
   })
 
   it('rejects n < 1', () => {
@@ -220,7 +235,48 @@ describe('runLoop scheduling', () => {
     expect(result.iterations).toHaveLength(4)
     expect(result.decision).toBe('continue')
     expect(decided).toEqual([4, 4])
-    const plan = trace.events.find((e) => e.kind === 'loop.plan')
-    expect(plan?.payload).toMatchObject({ plannedCount: 4, moveKind: 'fanout', childIndices: [0, 1, 2, 3] })
+    const plans = trace.events.filter((e) => e.kind === 'loop.plan').map((e) => e.payload)
+    expect(plans[0]).toMatchObject({ roundIndex: 0, plannedCount: 4, moveKind: 'fanout', childIndices: [0, 1, 2, 3] })
+    expect(plans[1]).toEqual({ roundIndex: 1, plannedCount: 0, moveKind: 'stop', rationale: 'maxIterations (4) reached', parentIndex: 0, childIndices: [] })
+    expect(trace.events.slice(-2).map((e) => [e.kind, 'roundIndex' in e.payload ? e.payload.roundIndex : undefined])).toEqual([
+      ['loop.decision', 1],
+      ['loop.ended', undefined],
+    ])
+  })
+})
+
+describe('runLoop winner precedence', () => {
+  // Three candidates scored 0.2, 0.9 and 0.5; all valid.
+  const scores = [0.2, 0.9, 0.5]
+  const setup = () => ({
+    agentRun: spec('w'),
+    output: textOutput,
+    validator: { validate: (_o: string, ctx: { iteration: number }) => ({ valid: true, score: scores[ctx.iteration] ?? 0 }) },
+    task: 't',
+    ctx: { sandboxClient: createScriptedSandboxClient() },
+  })
+
+  it("uses the driver's own selectWinner when the caller passes none", async () => {
+    // A vote that prefers the lowest score, so the default rule (highest score) would disagree.
+    const driver = createFanoutVoteDriver<string, string>({
+      n: 3,
+      selector: (its) => [...its].sort((a, b) => (a.verdict?.score ?? 0) - (b.verdict?.score ?? 0))[0],
+    })
+    const result = await runLoop({ ...setup(), driver })
+    expect(result.winner?.iterationIndex).toBe(0)
+    expect(result.winner?.verdict?.score).toBe(0.2)
+  })
+
+  it("prefers the caller's selectWinner over the driver's", async () => {
+    const driver = createFanoutVoteDriver<string, string>({ n: 3, selector: (its) => its[0] })
+    const result = await runLoop({ ...setup(), driver, selectWinner: (its) => its[2] })
+    expect(result.winner?.iterationIndex).toBe(2)
+  })
+
+  it('falls back to the highest valid score without any rule', async () => {
+    const fanout = createFanoutVoteDriver<string, string>({ n: 3 })
+    const plain = { plan: fanout.plan, decide: fanout.decide, describePlan: fanout.describePlan }
+    const result = await runLoop({ ...setup(), driver: plain })
+    expect(result.winner?.iterationIndex).toBe(1)
   })
 })

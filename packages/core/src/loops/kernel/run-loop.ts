@@ -107,7 +107,18 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
     for (;;) {
       throwIfAborted()
       const remaining = maxIterations - history.length
-      if (remaining <= 0) break
+      if (remaining <= 0) {
+        // The cap ends the loop without asking the driver; the stop still gets its plan event.
+        await tracer.emit('loop.plan', {
+          roundIndex,
+          plannedCount: 0,
+          moveKind: 'stop',
+          rationale: `maxIterations (${maxIterations}) reached`,
+          parentIndex: inferBranchPoint(history),
+          childIndices: [],
+        })
+        break
+      }
       const planned = await driver.plan(task, history)
       if (!Array.isArray(planned)) throw new ValidationError(`runLoop: driver ${driver.name ?? '(unnamed)'} plan() must return an array of tasks, got ${typeof planned}`)
       const described = driver.describePlan?.()
@@ -172,7 +183,13 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
   }
 
   async function finalize(final: Decision): Promise<LoopResult<Task, Output, Decision, Verdict>> {
-    const picked = options.selectWinner ? await options.selectWinner(history) : defaultSelectWinner(history)
+    // Precedence: the caller's rule, then the driver's own (its vote or `select` move), then the default.
+    let picked: Iteration<Task, Output, Verdict> | undefined
+    if (options.selectWinner) picked = await options.selectWinner(history)
+    else if (driver.selectWinner) {
+      const chosen = await driver.selectWinner(history)
+      picked = chosen === undefined ? undefined : history.find((it) => it.index === chosen.index)
+    } else picked = defaultSelectWinner(history)
     let winner: LoopWinner<Task, Output, Verdict> | undefined
     if (picked && picked.output !== undefined) {
       winner = { task: picked.task, output: picked.output, iterationIndex: picked.index, agentRunName: picked.agentRunName }

@@ -41,12 +41,22 @@ export function createLoopTracer(runId: string, emitter: LoopTraceEmitter | unde
   }
 }
 
-/** FNV-1a hash (8 hex chars) of a value's canonical JSON, as used in trace payloads. @experimental */
+/**
+ * FNV-1a hash (8 hex chars) of a value's canonical JSON, as used in trace payloads.
+ * @experimental
+ * @example
+ * hashTraceValue({ b: 1, a: 2 }) === hashTraceValue({ a: 2, b: 1 }) // true
+ */
 export function hashTraceValue(value: unknown): string {
   return fnv1a32(canonicalJson(value))
 }
 
-/** A short human-readable preview of an output: strings as-is, others as JSON, cut at 280 chars with "…". @experimental */
+/**
+ * A short human-readable preview of an output: strings as-is, others as JSON, cut at 280 chars with "…".
+ * @experimental
+ * @example
+ * previewOutput({ ok: true }) // '{"ok":true}'
+ */
 export function previewOutput(output: unknown, maxChars = LOOP_OUTPUT_PREVIEW_CHARS): string | undefined {
   if (output === undefined) return undefined
   let text: string

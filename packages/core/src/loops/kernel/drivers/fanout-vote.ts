@@ -20,19 +20,19 @@ export interface FanoutVoteDriverOptions<Task, Output = unknown, Verdict extends
   name?: string
 }
 
-/** The fan-out-vote driver; `selectWinner` is its selector, ready to pass to `runLoop`. @experimental */
+/** The fan-out-vote driver; `selectWinner` is its vote, which `runLoop` applies unless the caller passes its own. @experimental */
 export type FanoutVoteDriver<Task, Output, Verdict extends DefaultVerdict> = Driver<Task, Output, FanoutVoteDecision, Verdict> & {
   selectWinner: FanoutSelector<Task, Output, Verdict>
 }
 
 /**
  * Runs `n` copies of the task in one round and votes: `pick-winner` when the
- * selector finds a candidate, else `fail`. Pass `driver.selectWinner` as
- * `runLoop`'s `selectWinner` to make the loop's winner the voted one.
+ * selector finds a candidate, else `fail`. The loop's winner is the voted
+ * candidate, so an invalid attempt never wins.
  * @experimental
  * @example
  * const driver = createFanoutVoteDriver<string>({ n: 3 })
- * const result = await runLoop({ driver, selectWinner: driver.selectWinner, ...rest })
+ * const result = await runLoop({ driver, ...rest })
  */
 export function createFanoutVoteDriver<Task, Output = unknown, Verdict extends DefaultVerdict = DefaultVerdict>(
   options: FanoutVoteDriverOptions<Task, Output, Verdict>,
