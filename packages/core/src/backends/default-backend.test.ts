@@ -1,4 +1,4 @@
-import { ConfigError, createDefaultBackend, resolveDefaultBackendConfig } from '@tangle-network/agent-runtime-core'
+import { ConfigError, createDefaultBackend, resolveDefaultBackendConfig, resolveRouterBaseUrl } from '@tangle-network/agent-runtime-core'
 import { describe, expect, it } from 'vitest'
 
 function configError(fn: () => unknown): ConfigError {
@@ -36,6 +36,13 @@ describe('default backend from the environment', () => {
   it('lets MODEL_PROVIDER override the choice, and an explicit model override MODEL_NAME', () => {
     expect(resolveDefaultBackendConfig({ TANGLE_API_KEY: 'tk', OPENAI_API_KEY: 'ok', MODEL_PROVIDER: 'openai' }).provider).toBe('openai')
     expect(resolveDefaultBackendConfig({ TANGLE_API_KEY: 'tk', MODEL_PROVIDER: 'router', MODEL_NAME: 'a' }, { model: 'b' }).model).toBe('b')
+  })
+
+  it('uses the same router host as resolveRouterBaseUrl, TANGLE_ROUTER_URL first', () => {
+    const env = { TANGLE_API_KEY: 'k', TANGLE_ROUTER_URL: 'https://a.example/v1/', TANGLE_ROUTER_BASE_URL: 'https://b.example' }
+    expect(resolveRouterBaseUrl(env)).toBe('https://a.example')
+    expect(resolveDefaultBackendConfig(env).baseUrl).toBe('https://a.example/v1')
+    expect(resolveDefaultBackendConfig({ TANGLE_API_KEY: 'k' }).baseUrl).toBe(`${resolveRouterBaseUrl({})}/v1`)
   })
 
   it('normalises TANGLE_ROUTER_BASE_URL to end in an API version', () => {

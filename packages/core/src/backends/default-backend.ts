@@ -1,3 +1,4 @@
+import { resolveRouterBaseUrl } from '../models/model-resolution.js'
 import type { AgentExecutionBackend } from '../contracts/backend.js'
 import { ConfigError } from '../errors.js'
 import { createOpenAICompatibleBackend, type OpenAICompatibleBackendOptions } from './openai-compatible.js'
@@ -29,17 +30,21 @@ const ROUTER_NAMES = new Set(['openai-compat', 'openai-compatible', 'tangle', 'r
 
 const nonBlank = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined)
 
-/** The router base must end in an API version because `/chat/completions` is appended to it. */
-function routerBaseUrl(raw: unknown): string {
-  const base = (nonBlank(raw) ?? DEFAULT_TANGLE_ROUTER_CHAT_BASE_URL).replace(/\/+$/, '')
-  return /\/v\d+$/.test(base) ? base : `${base}/v1`
+/**
+ * The router's chat base: the same host `resolveRouterBaseUrl` picks for the
+ * model catalog (`TANGLE_ROUTER_URL`, then `TANGLE_ROUTER_BASE_URL`, then the
+ * default), plus an API version, because `/chat/completions` is appended to it.
+ */
+function routerBaseUrl(env: DefaultBackendEnv): string {
+  const host = resolveRouterBaseUrl({ TANGLE_ROUTER_URL: nonBlank(env.TANGLE_ROUTER_URL), TANGLE_ROUTER_BASE_URL: nonBlank(env.TANGLE_ROUTER_BASE_URL) })
+  return /\/v\d+$/.test(host) ? host : `${host}/v1`
 }
 
 /**
  * Resolves the README's defaults without building a backend: model from
  * `MODEL_NAME` (default `gpt-4o-mini`); provider from `MODEL_PROVIDER`
  * (`openai-compat`/`tangle`/`router` or `openai`), else the Tangle router when
- * `TANGLE_API_KEY` is set (base `TANGLE_ROUTER_BASE_URL`, default
+ * `TANGLE_API_KEY` is set (base `TANGLE_ROUTER_URL` or `TANGLE_ROUTER_BASE_URL`, default
  * `https://router.tangle.tools/v1`), else OpenAI when `OPENAI_API_KEY` is set
  * (base `OPENAI_BASE_URL`, default `https://api.openai.com/v1`). Throws
  * {@link ConfigError} naming the variables to set when no key is available.
@@ -68,7 +73,7 @@ export function resolveDefaultBackendConfig(env: DefaultBackendEnv, overrides: {
   }
   if (provider === 'openai-compat') {
     if (!tangleKey) throw new ConfigError(`MODEL_PROVIDER=${requested} selects the Tangle router, which needs TANGLE_API_KEY; set it or use MODEL_PROVIDER=openai with OPENAI_API_KEY`)
-    return { provider, baseUrl: routerBaseUrl(env.TANGLE_ROUTER_BASE_URL), model, apiKey: tangleKey, kind: 'tcloud' }
+    return { provider, baseUrl: routerBaseUrl(env), model, apiKey: tangleKey, kind: 'tcloud' }
   }
   if (!openaiKey) throw new ConfigError(`MODEL_PROVIDER=${requested} selects OpenAI, which needs OPENAI_API_KEY; set it or use MODEL_PROVIDER=openai-compat with TANGLE_API_KEY`)
   const baseUrl = (nonBlank(env.OPENAI_BASE_URL) ?? DEFAULT_OPENAI_BASE_URL).replace(/\/+$/, '')

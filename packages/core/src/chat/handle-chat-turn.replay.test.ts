@@ -118,6 +118,26 @@ describe.each(factories)('handleChatTurn replay over the %s store', (_name, make
     expect(stats.persisted).toEqual(['abc'])
   })
 
+  it('keeps a slow but live stream leased: a retry long after the lease length is still in_flight', async () => {
+    const replay = await open()
+    const { stats, hooks } = product({ tokens: ['a', 'b', 'c', 'd'] })
+    const first = handleChatTurn({ identity, hooks: hooks(), replay })
+    const reader = first.body.getReader()
+    const carry = { text: '' }
+    await readLines(reader, 1, carry) // session.run.started; the lease runs 30 s from here
+    for (let i = 0; i < 3; i++) {
+      now += 12_000 // fewer than 64 events, but 12 s apart: only time-based renewal keeps the lease
+      await readLines(reader, 1, carry)
+    }
+    now += 12_000 // 48 s after begin, well past one lease length
+    const retry = await readAll(handleChatTurn({ identity, hooks: hooks(), replay }).body)
+    expect(retry.at(-1)).toMatchObject({ type: 'session.run.failed', data: { reason: 'in_flight' } })
+    expect(await readLines(reader, 2, carry)).toEqual([{ type: 'text_delta', data: { text: 'd' } }, completed])
+    await first.done
+    expect(stats.produce).toBe(1)
+    expect(stats.persisted).toEqual(['abcd'])
+  })
+
   it('refuses a retry while the first attempt is still streaming, then replays once it finished', async () => {
     const replay = await open()
     const { stats, hooks } = product({ tokens: ['a', 'b'] })
@@ -179,6 +199,7 @@ describe.each(factories)('handleChatTurn replay over the %s store', (_name, make
     const carry = { text: '' }
     expect(await readLines(reader, 2, carry)).toEqual([started, ...deltas(['s1'])])
     const stuck = readLines(reader, 3, carry) // the producer stalls before s2
+    await new Promise((r) => setTimeout(r, 20)) // let the attempt reach its stall before time moves on
     now += 30_000
     const fresh = product({ tokens: ['f'] })
     expect(await readAll(handleChatTurn({ identity, hooks: fresh.hooks(), replay }).body)).toEqual([started, ...deltas(['f']), completed])

@@ -322,6 +322,15 @@ describe('handleChatTurn back-pressure and cancellation', () => {
     expect(persisted).toBe(0)
   })
 
+  it('settles done as cancelled when the client cancels before reading anything, without calling produce', async () => {
+    const { hooks, calls, probe } = recordingHooks()
+    const turn = handleChatTurn({ identity, hooks })
+    await turn.body.cancel('client went away before the first byte')
+    expect(await turn.done).toEqual({ status: 'cancelled', executionId: 'acme:thread-1:2' })
+    expect(probe.produceCalls).toBe(0)
+    expect(calls).toEqual([])
+  })
+
   it('does not call produce when input.signal is already aborted', async () => {
     const controller = new AbortController()
     controller.abort()

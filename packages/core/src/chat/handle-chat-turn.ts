@@ -75,9 +75,13 @@ export function handleChatTurn(input: RunChatTurnInput): ChatTurnResult {
     settle,
   })
 
+  // Until the first pull the generator has not started: `turn.return()` would then
+  // skip its `finally`, so a cancel before any read settles `done` here instead.
+  let pulled = false
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(stream) {
+        pulled = true
         const step = await turn.next()
         if (clientGone) return
         if (step.done) return stream.close()
@@ -92,6 +96,11 @@ export function handleChatTurn(input: RunChatTurnInput): ChatTurnResult {
       async cancel(reason) {
         clientGone = true
         controller.abort(createAbortError('the client cancelled the chat stream', reason))
+        if (!pulled) {
+          await turn.return(undefined)
+          settle({ status: 'cancelled', executionId })
+          return
+        }
         // Runs the turn's `finally` (lease release, trace flush) once the producer yields or stops.
         void turn.return(undefined).catch((err: unknown) => log('handleChatTurn: cleanup after cancel failed', { executionId, error: String(err) }))
       },

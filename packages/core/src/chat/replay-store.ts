@@ -47,11 +47,21 @@ export interface ChatTurnReplayStore {
   fail(executionId: string, attemptId: string): Promise<void>
   /** Deletes persisted and failed executions last written before `before` (epoch ms); resolves with how many. */
   prune?(before: number): Promise<number>
+  /**
+   * The lease length and the clock it is measured on. When present, a running
+   * turn also writes (and so renews its lease) once a third of the lease has
+   * passed since its last write, so a slow stream is not mistaken for a dead one.
+   */
+  readonly lease?: { readonly durationMs: number; now(): number }
 }
 
 /** Options shared by the shipped replay stores. @stable */
 export interface ChatTurnReplayStoreOptions {
-  /** How long an attempt's lease lasts after its last write before a retry may take over. Default 60 000 ms. */
+  /**
+   * How long an attempt's lease lasts after its last write before a retry may
+   * take over. A streaming turn renews it as events flow (at least every third
+   * of it), so only a producer silent for this long is treated as dead. Default 60 000 ms.
+   */
   inFlightTimeoutMs?: number
   /** Epoch-ms clock for leases; defaults to the wall clock. */
   clock?: Clock
@@ -105,6 +115,7 @@ export function createMemoryChatTurnReplayStore(options: ChatTurnReplayStoreOpti
   const parse = (events: string[]) => events.map((e) => JSON.parse(e) as ChatStreamEvent)
 
   return {
+    lease: { durationMs: timeoutMs, now: clock },
     async begin(executionId, attemptId) {
       const now = clock()
       const row = executions.get(executionId)

@@ -146,11 +146,17 @@ export async function* runTurn(t: TurnContext): AsyncGenerator<TurnLine, void, u
     const producer = await hooks.produce({ signal: t.signal, identity, executionId })
     assertProducer(producer)
     let pending: ChatStreamEvent[] = []
+    // Writes renew the lease: every APPEND_BATCH events, and also once a third of
+    // the lease has passed, so a slow but live stream is never taken over by a retry.
+    const lease = replay?.lease
+    let lastWriteAt = lease?.now() ?? 0
+    const renewDue = () => lease !== undefined && lease.now() - lastWriteAt >= lease.durationMs / 3
     const flush = async () => {
       if (!replay || pending.length === 0) return
       const batch = pending
       pending = []
       if (!(await store(() => replay.append(executionId, t.attemptId, batch)))) throw new LeaseLost()
+      if (lease) lastWriteAt = lease.now()
     }
     for await (const event of producer.stream) {
       if (t.signal.aborted) break
@@ -158,7 +164,7 @@ export async function* runTurn(t: TurnContext): AsyncGenerator<TurnLine, void, u
       yield await line(event)
       if (replay) {
         pending.push(event)
-        if (pending.length >= APPEND_BATCH) await flush()
+        if (pending.length >= APPEND_BATCH || renewDue()) await flush()
       }
     }
     if (t.signal.aborted) return yield* abortedTurn()

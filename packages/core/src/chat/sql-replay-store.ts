@@ -135,6 +135,7 @@ export function createSqlChatTurnReplayStore(options: SqlChatTurnReplayStoreOpti
   }
 
   return {
+    lease: { durationMs: timeoutMs, now: clock },
     migrate,
     begin,
     async append(executionId, attemptId, events) {
