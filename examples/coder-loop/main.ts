@@ -16,7 +16,7 @@ import { renderLoopTrace, runLoop } from '@tangle-network/agent-runtime/loops'
 import { multiHarnessCoderFanout } from '@tangle-network/agent-runtime/profiles'
 import { createLocalSandboxClient, initGitRepo } from '@tangle-network/agent-runtime/sandbox-local'
 import { candidateHarnesses } from './candidates.js'
-import { createProgressReporter } from './report.js'
+import { createProgressReporter, explainVerdicts } from './report.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const keep = process.argv.includes('--keep')
@@ -52,20 +52,21 @@ async function main(): Promise<number> {
     },
     harnesses: ['fix-bug', 'leak-secret', 'do-nothing'],
   })
+  print(`task: "${fanout.task.goal}", given to ${fanout.agentRuns.length} scripted agents, each working in its own git worktree`)
+  print(
+    `checks per candidate: no-op, secret-path floor, forbidden paths, diff ≤ ${fanout.task.maxDiffLines} lines, \`${fanout.task.testCmd}\`, \`${fanout.task.typecheckCmd}\``,
+  )
+  print()
 
   const reporter = createProgressReporter(print)
   try {
-    const result = await runLoop({
-      driver: fanout.driver,
-      agentRuns: fanout.agentRuns,
-      output: fanout.output,
-      validator: fanout.validator,
-      selectWinner: fanout.driver.selectWinner,
-      task: fanout.task,
-      maxIterations: 3,
-      ctx: { sandboxClient, traceEmitter: reporter },
-    })
+    // `fanout` carries the driver (whose vote picks the winner), the agent runs, the
+    // output adapter, the validator, the task and the iteration cap.
+    const result = await runLoop({ ...fanout, ctx: { sandboxClient, traceEmitter: reporter } })
 
+    print()
+    print('verdicts:')
+    for (const line of explainVerdicts(result.iterations, fanout.task.maxDiffLines ?? 400)) print(line)
     print()
     const winner = result.winner
     if (!winner) {

@@ -43,7 +43,8 @@ try {
     if (ev.type === 'text_delta') text += ev.text
     else if (ev.type === 'tool_call') console.log(`tool_call ${ev.toolName} ${JSON.stringify(ev.args)}`)
     else if (ev.type === 'llm_call') console.log(`llm_call model=${ev.model} in=${ev.tokensIn} out=${ev.tokensOut} finish=${ev.finishReason} cost=$${ev.costUsd?.toFixed(6) ?? '?'}`)
-    else if (ev.type === 'backend_error') console.log(`backend_error status=${ev.error?.status} ${ev.message}`)
+    // The upstream's own words live in the error body (kept out of the message, which telemetry logs).
+    else if (ev.type === 'backend_error') console.log(`backend_error status=${ev.error?.status} ${ev.message}${ev.error?.body ? `\n  upstream: ${ev.error.body.slice(0, 300)}` : ''}`)
     else if (ev.type === 'final') {
       if (text) console.log(`text: ${text}`)
       console.log(`final ${ev.status}`)

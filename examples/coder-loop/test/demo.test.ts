@@ -44,6 +44,12 @@ describe('examples/coder-loop (the README demo)', () => {
     expect(stdout).toMatch(/\[#2 coder:do-nothing\] REJECTED {2}score 0\.500 {2}no-op: the patch is empty; tests failed: FAIL - total multiplies price by quantity/)
     expect(stdout).toMatch(/\[#0 coder:fix-bug\] accepted {2}score 0\.990 {2}passed: tests, typecheck, 2 changed lines of 40 allowed/)
     expect(stdout).toContain('decision: pick-winner')
+    // A newcomer is told, in words, why each candidate was accepted or rejected, and what the score means.
+    expect(stdout).toContain('given to 3 scripted agents, each working in its own git worktree')
+    expect(stdout).toMatch(/✓ #0 coder:fix-bug +accepted: passed every check \(2 of 40 lines changed\)/)
+    expect(stdout).toMatch(/✗ #1 coder:leak-secret +rejected: wrote a secret file \(\.env\), which the always-on secret-path floor forbids; the tests still fail/)
+    expect(stdout).toMatch(/✗ #2 coder:do-nothing +rejected: changed nothing, and an empty patch is rejected as a no-op; the tests still fail/)
+    expect(stdout).toContain('any failed check rejects one, whatever its score')
     expect(stdout).toContain('winner: coder:fix-bug (iteration #0, score 0.990)')
     expect(stdout).toContain('-  return items.reduce((sum, item) => sum + item.price, 0)\n+  return items.reduce((sum, item) => sum + item.price * item.quantity, 0)')
     expect(stdout).not.toContain('PAYMENTS_API_KEY')

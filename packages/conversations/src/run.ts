@@ -67,7 +67,7 @@ export async function* runConversationStream(conversation: Conversation, options
     return event
   }
 
-  const prior = await journal?.loadRun(runId)
+  let prior = await journal?.loadRun(runId)
   if (prior?.halted) {
     // A finished run is replayed, never run again.
     const transcript = prior.turns
@@ -81,13 +81,17 @@ export async function* runConversationStream(conversation: Conversation, options
   const startedAt = prior?.startedAt ?? isoNow(clock)
   const startedMs = prior ? Date.parse(prior.startedAt) : clock()
   if (!prior) await journal?.beginRun(runId, startedAt)
-  const transcript: ConversationTurn[] = prior ? [...prior.turns] : []
-  let spent = transcript.reduce((sum, t) => sum + turnCredits(t), 0)
   let halted: HaltReason | undefined
   let claimed = false
   try {
     await claim(journal, runId)
     claimed = journal?.claimRun !== undefined
+    // Another worker may have committed turns between our load and our claim
+    // (its lease ran out, or it released the run): read the transcript again now
+    // that we own the run, or we would redo a committed turn.
+    if (claimed) prior = (await journal!.loadRun(runId)) ?? prior
+    const transcript: ConversationTurn[] = prior ? [...prior.turns] : []
+    let spent = transcript.reduce((sum, t) => sum + turnCredits(t), 0)
     if (transcript.length > 0) {
       yield await emit({ type: 'conversation_resumed', runId, participants: names, transcript: [...transcript], timestamp: isoNow(clock) })
     } else {

@@ -63,8 +63,8 @@ export function spawnWorker(args: string[], onLine?: (line: string, child: Child
 
 /** The outcome of a kill-and-restart loop. */
 export interface CrashLoopResult {
-  /** Every `ACK <index> <text>` line printed across all runs, in order. */
-  acks: { index: number; text: string }[]
+  /** Every `ACK <index> <startedAt> <text>` line printed across all runs, in order. */
+  acks: { index: number; startedAt: string; text: string }[]
   kills: number
   spawns: number
   final: WorkerRun
@@ -76,7 +76,7 @@ export interface CrashLoopResult {
  * so kills land between turns, mid-stream and mid-append.
  */
 export async function runWithRandomKills(args: string[], random: () => number, maxSpawns = 25): Promise<CrashLoopResult> {
-  const acks: { index: number; text: string }[] = []
+  const acks: { index: number; startedAt: string; text: string }[] = []
   let kills = 0
   for (let spawns = 1; spawns <= maxSpawns; spawns++) {
     const killAfterAcks = Math.floor(random() * 9)
@@ -89,8 +89,8 @@ export async function runWithRandomKills(args: string[], random: () => number, m
     }
     const { done } = spawnWorker(args, (line, child) => {
       if (line.startsWith('ACK ')) {
-        const [, index, ...text] = line.split(' ')
-        acks.push({ index: Number(index), text: text.join(' ') })
+        const [, index, startedAt, ...text] = line.split(' ')
+        acks.push({ index: Number(index), startedAt: startedAt!, text: text.join(' ') })
         seen++
       }
       const ready = line === 'READY' || line.startsWith('ACK ')

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3'
 import {
+  type ConversationJournal,
   ConversationLeaseError,
   SqlConversationJournal,
   betterSqlite3ToSqlAdapter,
@@ -145,6 +146,58 @@ describe('SqlConversationJournal', () => {
           // A halted run is free again (and final): the rival now just replays it.
           const replay = await runConversation(conv, { seed: 's', runId: 'run', journal: b })
           expect(replay.turns).toBe(4)
+        } finally {
+          await cleanup()
+        }
+      })
+
+      it('a resuming runner reads the transcript again after its claim, so turns committed between its load and its claim are not redone', async () => {
+        const { a, b, cleanup } = await setup()
+        try {
+          const conv = defineConversation({ participants: [{ name: 'a', backend: echoBackend('a') }, { name: 'b', backend: echoBackend('b') }], policy: { maxTurns: 4 } })
+          const first = runConversationStream(conv, { seed: 's', runId: 'gap', journal: a })
+          const nextTurnEnd = async () => {
+            for (let step = await first.next(); !step.done; step = await first.next()) if (step.value.type === 'turn_end') return step.value.turn.index
+            throw new Error('the first runner ended early')
+          }
+          expect(await nextTurnEnd()).toBe(0)
+          // b loads the run (1 turn) and then waits for its claim while a commits turn 1 and releases the run.
+          let releaseClaim!: () => void
+          const claimGate = new Promise<void>((resolve) => {
+            releaseClaim = resolve
+          })
+          let loaded!: () => void
+          const bLoaded = new Promise<void>((resolve) => {
+            loaded = resolve
+          })
+          const gatedB: ConversationJournal = {
+            loadRun: async (id) => {
+              const entry = await b.loadRun(id)
+              loaded()
+              return entry
+            },
+            beginRun: (id, at) => b.beginRun(id, at),
+            appendTurn: (id, turn) => b.appendTurn(id, turn),
+            recordHalt: (id, halt, at) => b.recordHalt(id, halt, at),
+            claimRun: async (id) => {
+              await claimGate
+              return b.claimRun(id)
+            },
+            releaseRun: (id) => b.releaseRun(id),
+          }
+          const resumed = runConversation(conv, { seed: 's', runId: 'gap', journal: gatedB })
+          await bLoaded
+          expect(await nextTurnEnd()).toBe(1)
+          await first.return(undefined) // a stops between turns and releases its claim
+          releaseClaim()
+          const result = await resumed
+          expect(result.transcript.map((t) => [t.index, t.speaker])).toEqual([
+            [0, 'a'],
+            [1, 'b'],
+            [2, 'a'],
+            [3, 'b'],
+          ])
+          expect((await a.loadRun('gap'))?.halted).toEqual({ kind: 'max_turns', turns: 4 })
         } finally {
           await cleanup()
         }

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { ConfigError, reduceSandboxEvents, ValidationError } from '@tangle-network/agent-runtime-core'
 import {
   createLocalSandboxClient,
+  diffWorkdir,
   initGitRepo,
   type LocalSandboxClient,
   scriptedHarness,
@@ -300,6 +301,28 @@ describe('path confinement', () => {
       expect(await box.read(path.join(box.workdir, 'README.md'))).toBe('# sample\n')
       const empty = await box.read('').catch((e) => e)
       expect(empty).toBeInstanceOf(ValidationError)
+    } finally {
+      await box.delete()
+    }
+  })
+
+  it('git.diff(ref) takes a commit, never a git option that writes outside the box', async () => {
+    const box = await client.create({ metadata: { repoRoot: repo } })
+    const target = path.join(tmp, 'diff-escape.txt')
+    try {
+      await box.write('src/sum.js', 'export const sum = (a, b) => a * b\n')
+      for (const bad of [`--output=${target}`, '-o', 'no-such-ref']) {
+        const err = await box.git.diff(bad).catch((e) => e)
+        expect(err).toBeInstanceOf(ValidationError)
+        expect(err.message).toBe(`git.diff: ${JSON.stringify(bad)} does not name a commit in box ${box.id}; pass a commit sha, branch or tag.`)
+      }
+      await expect(diffWorkdir(box.workdir, `--output=${target}`)).rejects.toThrow(
+        `diffWorkdir: ref must be a commit sha, branch or tag, got ${JSON.stringify(`--output=${target}`)}.`,
+      )
+      expect(existsSync(target)).toBe(false)
+      // A real ref still works, and diffs against that commit.
+      const diff = await box.git.diff(box.branch)
+      expect(diff.raw).toContain('+export const sum = (a, b) => a * b')
     } finally {
       await box.delete()
     }

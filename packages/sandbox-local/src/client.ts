@@ -244,7 +244,16 @@ export function createLocalSandboxClient(options: LocalSandboxClientOptions): Lo
       git: {
         async diff(ref) {
           assertAlive('git.diff')
-          return diffWorkdir(s.workdir, ref ?? s.baseCommit)
+          if (ref === undefined) return diffWorkdir(s.workdir, s.baseCommit)
+          // Resolve the ref to a sha first: a caller-supplied string such as `--output=/x` must never reach `git diff` as an option.
+          let commit: string
+          try {
+            if (typeof ref !== 'string' || ref.length === 0) throw new TypeError('not a string')
+            commit = (await runGit(s.workdir, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`])).trim()
+          } catch {
+            throw new ValidationError(`git.diff: ${JSON.stringify(ref)} does not name a commit in box ${s.id}; pass a commit sha, branch or tag.`)
+          }
+          return diffWorkdir(s.workdir, commit)
         },
       },
 

@@ -73,6 +73,23 @@ describe('runSandboxClientConformance detects broken clients', () => {
     expect(failed).toEqual(['paths that escape the box are rejected'])
   })
 
+  it('fails a client that still hands out deleted boxes', async () => {
+    const failed = await failingTests(() => {
+      const client = base()
+      const seen = new Map<string, SandboxBox>()
+      return {
+        ...client,
+        create: async (o) => {
+          const box = await client.create(o)
+          seen.set(box.id, box)
+          return box
+        },
+        get: async (id: string) => seen.get(id) ?? null,
+      }
+    })
+    expect(failed).toEqual(['get(id) no longer returns a deleted box'])
+  })
+
   it('fails a delete that is not idempotent and a diff that misses new files', async () => {
     const failed = await failingTests(
       broken((box) => {

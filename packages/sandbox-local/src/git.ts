@@ -152,6 +152,10 @@ function splitNul(out: string): string[] {
  * @experimental
  */
 export async function diffWorkdir(workdir: string, ref: string): Promise<SandboxGitDiff> {
+  if (typeof ref !== 'string' || ref === '' || ref.startsWith('-')) {
+    // A leading dash would make git read the ref as an option (e.g. `--output=<file>`).
+    throw new ValidationError(`diffWorkdir: ref must be a commit sha, branch or tag, got ${JSON.stringify(ref)}.`)
+  }
   const realIndex = path.resolve(workdir, (await runGit(workdir, ['rev-parse', '--git-path', 'index'])).trim())
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'agent-runtime-diff-'))
   const index = path.join(tmp, 'index')

@@ -47,15 +47,34 @@ function toolArgs(call: PendingCall): unknown {
   }
 }
 
+function isJsonOrBlank(line: string): boolean {
+  const t = line.trim()
+  if (t === '' || t === '[DONE]') return true
+  try {
+    JSON.parse(t)
+    return true
+  } catch {
+    return false
+  }
+}
+
 function toolCallEvent(call: PendingCall): ToolCallEvent {
   const ev: ToolCallEvent = { type: 'tool_call', toolName: call.name || 'tool', args: toolArgs(call) }
   if (call.id) ev.toolCallId = call.id
   return ev
 }
 
-function upstreamErrorMessage(error: unknown): string {
+/**
+ * A short machine code of an in-stream error (`code` or `type`, e.g.
+ * `overloaded_error`). Its free-text message stays in the body: it can quote
+ * the prompt, and telemetry redacts bodies but keeps messages.
+ */
+function upstreamErrorCode(error: unknown): string | undefined {
   const e = obj(error)
-  return str(e?.message) ?? str(error) ?? JSON.stringify(error)
+  for (const v of [e?.code, e?.type]) {
+    if (typeof v === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(v)) return v
+  }
+  return undefined
 }
 
 /**
@@ -236,7 +255,12 @@ export function createChatCompletionStreamParser(options: ChatStreamParserOption
   function payloadError(payload: string, error: unknown): BackendTransportError {
     const code = num(obj(error)?.code) ?? num(obj(error)?.status)
     const status = code !== undefined && code >= 100 && code <= 599 ? code : undefined
-    return new BackendTransportError(backend, `chat backend reported an error mid-stream: ${upstreamErrorMessage(error)}`, { status, body: payload })
+    const tag = upstreamErrorCode(error)
+    return new BackendTransportError(
+      backend,
+      `chat backend reported an error mid-stream${status !== undefined ? ` (status ${status})` : ''}${tag ? ` [${tag}]` : ''}; the upstream message is in the error body`,
+      { status, body: payload },
+    )
   }
 
   function push(payload: string): BackendStreamEvent[] {
@@ -248,8 +272,9 @@ export function createChatCompletionStreamParser(options: ChatStreamParserOption
       parsed = JSON.parse(trimmed)
     } catch {
       // Several JSON objects in one event (servers that forget the blank line): parse each line.
+      // Only when every line is JSON: multi-line plain text must keep its line breaks.
       const lines = payload.includes('\n') ? payload.split('\n') : undefined
-      if (lines && lines.length > 1) {
+      if (lines && lines.length > 1 && lines.every(isJsonOrBlank)) {
         const results: BackendStreamEvent[] = []
         for (const l of lines) results.push(...push(l))
         out = results

@@ -90,14 +90,25 @@ async function readErrorBody(response: Response, limit = 8192): Promise<string> 
   return text
 }
 
-function upstreamMessage(body: string): string | undefined {
+/**
+ * The machine-readable code of an upstream error body (`error.code`, else
+ * `error.type`), when it is a short identifier such as `model_not_found`. The
+ * free-text `error.message` is left in the body on purpose: it can quote the
+ * prompt, and telemetry redacts bodies but keeps messages.
+ */
+function upstreamErrorCode(body: string): string | undefined {
+  let parsed: unknown
   try {
-    const parsed = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown }
-    const m = typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.message)
-    return typeof m === 'string' ? m.slice(0, 300) : undefined
+    parsed = JSON.parse(body)
   } catch {
     return undefined
   }
+  const root = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {}
+  const error = typeof root.error === 'object' && root.error !== null ? (root.error as Record<string, unknown>) : root
+  for (const v of [error.code, error.type]) {
+    if (typeof v === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(v)) return v
+  }
+  return undefined
 }
 
 function statusHint(status: number, baseUrl: string, model: string): string {
@@ -106,7 +117,7 @@ function statusHint(status: number, baseUrl: string, model: string): string {
   if (status === 404) return `check baseUrl (${baseUrl}) and that model "${model}" exists there`
   if (status === 429) return 'still rate limited after every retry; lower concurrency or raise retry.maxAttempts'
   if (status >= 500) return 'the upstream server is failing; retry later or switch provider'
-  return 'the request was rejected; see the error body'
+  return 'the request was rejected'
 }
 
 /** Aborts one attempt's controller after a timeout, remembering why. */
@@ -238,10 +249,10 @@ async function* streamChat(
           retryDelayMs = asked !== undefined ? Math.min(asked, policy.maxBackoffMs) : chatBackoffDelayMs(attempt, policy)
           continue
         }
-        const upstream = upstreamMessage(text)
+        const code = upstreamErrorCode(text)
         throw new BackendTransportError(
           kind,
-          `chat backend returned ${response.status} after ${attempt} attempt(s) (POST ${url}, model ${model})${upstream ? `: ${upstream}` : ''}; ${statusHint(response.status, baseUrl, model)}`,
+          `chat backend returned ${response.status} after ${attempt} attempt(s) (POST ${url}, model ${model})${code ? ` [${code}]` : ''}; ${statusHint(response.status, baseUrl, model)}; the upstream message is in the error body`,
           { status: response.status, body: text },
         )
       }

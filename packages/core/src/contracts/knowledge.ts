@@ -98,6 +98,8 @@ export interface KnowledgeQuestion {
   id: string
   requirementId: string
   question: string
+  /** The requirement's sensitivity; telemetry never shows the text of a `secret` one. */
+  sensitivity?: KnowledgeRequirement['sensitivity']
 }
 
 /** A plan to acquire missing knowledge. @stable */
@@ -106,6 +108,8 @@ export interface KnowledgeAcquisitionPlan {
   requirementId: string
   mode: KnowledgeAcquisitionMode
   description: string
+  /** The requirement's sensitivity; telemetry never shows the text of a `secret` one. */
+  sensitivity?: KnowledgeRequirement['sensitivity']
 }
 
 /** An answer a user gave to a {@link KnowledgeQuestion}. @stable */

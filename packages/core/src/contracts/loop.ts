@@ -104,7 +104,8 @@ export const TERMINAL_LOOP_DECISIONS = ['stop', 'pick-winner', 'fail', 'done'] a
 /** A loop topology: what to run next, and when to stop. @experimental */
 export interface Driver<Task = unknown, Output = unknown, Decision = string, Verdict extends DefaultVerdict = DefaultVerdict> {
   name?: string
-  plan(task: Task, history: readonly Iteration<Task, Output, Verdict>[]): Task[] | Promise<Task[]>
+  /** `ctx.signal` is the loop's abort signal, for drivers that call out (planners). */
+  plan(task: Task, history: readonly Iteration<Task, Output, Verdict>[], ctx?: { signal?: AbortSignal }): Task[] | Promise<Task[]>
   decide(history: readonly Iteration<Task, Output, Verdict>[]): Decision | Promise<Decision>
   describePlan?(): PlanDescription | undefined
   /**
@@ -134,6 +135,10 @@ export interface LoopStartedPayload {
   agentRunNames: string[]
   maxIterations: number
   maxConcurrency: number
+  /** The trace the caller asked the loop to join (`ctx.traceId`), for trace sinks. */
+  traceId?: string
+  /** The span the loop's root span should hang under (`ctx.parentSpanId`). */
+  parentSpanId?: string
 }
 
 /** Payload of `loop.plan`. @experimental */

@@ -7,7 +7,11 @@ export const DELEGATED_LOOP_MODES = ['code', 'review', 'research', 'audit', 'sel
 /** One of {@link DELEGATED_LOOP_MODES}. @experimental */
 export type DelegatedLoopMode = (typeof DELEGATED_LOOP_MODES)[number]
 
-/** True when `value` is one of {@link DELEGATED_LOOP_MODES}. @experimental */
+/**
+ * True when `value` is one of {@link DELEGATED_LOOP_MODES}. @experimental
+ * @example
+ * if (!isDelegatedLoopMode(argv.mode)) throw new Error(`unknown mode ${argv.mode}`)
+ */
 export function isDelegatedLoopMode(value: unknown): value is DelegatedLoopMode {
   return typeof value === 'string' && (DELEGATED_LOOP_MODES as readonly string[]).includes(value)
 }
@@ -27,7 +31,11 @@ export interface DelegatedLoopResult<T = unknown> {
   durationMs: number
 }
 
-/** The modes a registry has runners for, in canonical order. @experimental */
+/**
+ * The modes a registry has runners for, in canonical order. @experimental
+ * @example
+ * registeredDelegatedModes({ research: runner, code: runner }) // → ['code', 'research']
+ */
 export function registeredDelegatedModes(registry: DelegatedLoopRegistry): DelegatedLoopMode[] {
   return DELEGATED_LOOP_MODES.filter((m) => typeof registry[m] === 'function')
 }

@@ -5,6 +5,8 @@ import {
   createPropagatingTraceEmitter,
   otelAttributesToRecord,
 } from '@tangle-network/agent-runtime-core'
+import { createDynamicDriver, runLoop } from '@tangle-network/agent-runtime-core/loops'
+import { createScriptedSandboxClient } from '@tangle-network/agent-runtime-core/testing'
 import { describe, expect, it } from 'vitest'
 
 /** An exporter that records what it was given. */
@@ -142,5 +144,69 @@ describe('createPropagatingTraceEmitter', () => {
     const loops = exporter.exported.filter((s) => s.name === 'loop')
     expect(loops).toHaveLength(2)
     expect(otelAttributesToRecord(loops[1].attributes)['tangle.loop.driver']).toBeUndefined()
+  })
+
+  it('exports the tree of a loop that fails or is aborted, with an error status on the loop span', async () => {
+    const exporter = recordingExporter()
+    const emitter = createPropagatingTraceEmitter({ exporter, env: {}, useActiveContext: false })
+    const controller = new AbortController()
+    const loop = (planner: Parameters<typeof createDynamicDriver<string, string>>[0]['planner'], signal?: AbortSignal) =>
+      runLoop({
+        driver: createDynamicDriver<string, string>({ planner }),
+        agentRun: { profile: { name: 'w' }, taskToPrompt: (t: string) => t },
+        output: { parse: (events) => String(events.at(-1)?.data.finalText) },
+        validator: { validate: () => ({ valid: false, score: 0.2 }) },
+        task: 'root',
+        runId: signal ? 'aborted-run' : 'failed-run',
+        ctx: { sandboxClient: createScriptedSandboxClient(), traceEmitter: emitter, signal },
+      })
+    await expect(loop(({ roundIndex }) => (roundIndex === 0 ? { kind: 'refine', task: 'a' } : { kind: 'teleport' } as never))).rejects.toThrow(/unknown move kind/)
+    await expect(
+      loop(({ roundIndex }) => {
+        if (roundIndex === 1) controller.abort()
+        return { kind: 'refine', task: 'a' }
+      }, controller.signal),
+    ).rejects.toThrow(/aborted/)
+    await emitter.flush()
+    const loops = exporter.exported.filter((s) => s.name === 'loop')
+    expect(loops.map((s) => [otelAttributesToRecord(s.attributes)['tangle.run.id'], otelAttributesToRecord(s.attributes)['tangle.loop.decision'], s.status])).toEqual([
+      ['failed-run', 'failed', { code: 2, message: 'loop failed' }],
+      ['aborted-run', 'aborted', { code: 2, message: 'loop aborted' }],
+    ])
+    expect(exporter.exported.filter((s) => s.name === 'loop.iteration')).toHaveLength(2)
+    expect(emitter.traceOf('failed-run')?.traceId).toMatch(/^[0-9a-f]{32}$/)
+  })
+})
+
+describe('createPropagatingTraceEmitter and the loop context', () => {
+  it("joins the trace named by the loop's ctx.traceId and ctx.parentSpanId", async () => {
+    const exporter = recordingExporter()
+    const traceEmitter = createPropagatingTraceEmitter({ exporter, env: {}, useActiveContext: false })
+    const traceId = 'ab'.repeat(16)
+    const parentSpanId = 'cd'.repeat(8)
+    await runLoop({
+      driver: createDynamicDriver<string, string>({ planner: ({ history }) => (history.length ? { kind: 'stop' } : { kind: 'refine', task: 't' }) }),
+      agentRun: { profile: {}, taskToPrompt: (t: string) => t },
+      output: { parse: () => 'out' },
+      validator: { validate: () => ({ valid: true, score: 1 }) },
+      task: 't',
+      ctx: { sandboxClient: createScriptedSandboxClient(), traceEmitter, traceId, parentSpanId },
+    })
+    const root = exporter.exported.find((s) => s.name === 'loop')
+    expect(root?.traceId).toBe(traceId)
+    expect(root?.parentSpanId).toBe(parentSpanId)
+    expect(exporter.exported.every((s) => s.traceId === traceId)).toBe(true)
+  })
+
+  it("lets the emitter's own traceId win over the loop's", async () => {
+    const exporter = recordingExporter()
+    const own = 'ef'.repeat(16)
+    const emitter = createPropagatingTraceEmitter({ exporter, env: {}, useActiveContext: false, traceId: own })
+    const events = run('r1')
+    events[0] = { ...events[0], payload: { ...(events[0].payload as object), traceId: 'ab'.repeat(16), parentSpanId: 'cd'.repeat(8) } } as LoopTraceEvent
+    for (const e of events) await emitter.emit(e)
+    const root = exporter.exported.find((s) => s.name === 'loop')
+    expect(root?.traceId).toBe(own)
+    expect(root?.parentSpanId).toBeUndefined()
   })
 })

@@ -55,10 +55,14 @@ export function createPropagatingTraceEmitter(options: PropagatingTraceEmitterOp
   const runs = new Map<string, { parent: ResolvedTraceParent; events: LoopTraceEvent[] }>()
   const parents = new Map<string, ResolvedTraceParent>()
 
-  const resolve = (): ResolvedTraceParent => {
+  // Precedence: the emitter's own options, then the loop's ctx (carried on
+  // loop.started), then the active OTEL span and the environment.
+  const resolve = (event: LoopTraceEvent): ResolvedTraceParent => {
+    const fromLoop = event.kind === 'loop.started' ? event.payload : undefined
+    const traceId = options.traceId ?? fromLoop?.traceId
     const found = resolveTraceParent({
-      traceId: options.traceId,
-      parentSpanId: options.parentSpanId,
+      traceId,
+      parentSpanId: options.traceId ? options.parentSpanId : (fromLoop?.parentSpanId ?? options.parentSpanId),
       env: options.env,
       useActiveContext: options.useActiveContext,
     })
@@ -82,7 +86,7 @@ export function createPropagatingTraceEmitter(options: PropagatingTraceEmitterOp
         let run = runs.get(event.runId)
         if (!run) {
           if (runs.size >= maxRuns) runs.delete(runs.keys().next().value as string)
-          run = { parent: resolve(), events: [] }
+          run = { parent: resolve(event), events: [] }
           runs.set(event.runId, run)
           parents.set(event.runId, run.parent)
           if (parents.size > maxRuns) parents.delete(parents.keys().next().value as string)

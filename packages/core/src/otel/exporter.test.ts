@@ -1,7 +1,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base'
-import { type OtelSpan, createOtelExporter, msToUnixNano, parseOtlpHeaders, toOtelAttributes } from '@tangle-network/agent-runtime-core'
+import { type OtelSpan, ValidationError, createOtelExporter, msToUnixNano, parseOtlpHeaders, toOtelAttributes } from '@tangle-network/agent-runtime-core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type OtlpReceiver, startOtlpReceiver } from '../../test/otel/otlp-receiver.js'
 
@@ -48,6 +48,20 @@ describe('createOtelExporter configuration', () => {
     expect(
       createOtelExporter({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://env:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:1/custom' } })?.url,
     ).toBe('http://t:1/custom')
+  })
+
+  it('rejects numeric options that would stall or spin the batcher', () => {
+    for (const [key, value, min] of [
+      ['batchSize', Number.NaN, 1],
+      ['batchSize', 0, 1],
+      ['flushIntervalMs', -1, 0],
+      ['timeoutMs', Number.NaN, 1],
+    ] as const) {
+      const create = () => createOtelExporter({ endpoint: 'http://c:4318', env: {}, [key]: value })
+      expect(create).toThrow(ValidationError)
+      expect(create).toThrow(`createOtelExporter: ${key} must be a number >= ${min}, got ${value}.`)
+    }
+    expect(createOtelExporter({ endpoint: 'http://c:4318', env: {}, batchSize: 1, flushIntervalMs: 0 })?.url).toBe('http://c:4318/v1/traces')
   })
 
   it('parses OTLP header lists', () => {
@@ -156,5 +170,17 @@ describe('createOtelExporter over a live OTLP receiver', () => {
     ])
     expect(finished[0].duration).toEqual([0, 10_500_000])
     expect(finished[0].resource.attributes['service.name']).toBe('agent-runtime')
+  })
+
+  it('keeps a service.name given in resourceAttributes unless serviceName is set', async () => {
+    const serviceOf = async (options: Parameters<typeof createOtelExporter>[0]) => {
+      const memory = new InMemorySpanExporter()
+      const exporter = createOtelExporter({ env: {}, spanExporter: memory, ...options })
+      exporter?.exportSpan(span(1))
+      await exporter?.flush()
+      return memory.getFinishedSpans()[0].resource.attributes['service.name']
+    }
+    expect(await serviceOf({ resourceAttributes: { 'service.name': 'billing', team: 'ai' } })).toBe('billing')
+    expect(await serviceOf({ serviceName: 'svc', resourceAttributes: { 'service.name': 'billing' } })).toBe('svc')
   })
 })

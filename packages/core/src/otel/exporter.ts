@@ -1,6 +1,7 @@
 import type { HrTime, SpanContext } from '@opentelemetry/api'
 import type { Resource } from '@opentelemetry/resources'
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base'
+import { ValidationError } from '../errors.js'
 import { type OtelEnv, defaultEnv, envValue, parseOtlpHeaders } from './env.js'
 import type { OtelSpan } from './spans.js'
 
@@ -15,7 +16,7 @@ export interface OtelExporterOptions {
   endpoint?: string
   /** Request headers, merged over `OTEL_EXPORTER_OTLP_HEADERS` (`k=v,k=v`). */
   headers?: Record<string, string>
-  /** `service.name` of the resource. Default `agent-runtime`. */
+  /** `service.name` of the resource. Default: `resourceAttributes['service.name']`, else `agent-runtime`. */
   serviceName?: string
   /** Extra resource attributes. */
   resourceAttributes?: Record<string, string | number | boolean>
@@ -46,6 +47,15 @@ export interface OtelExporter {
   flush(): Promise<void>
   /** Stops the timer, flushes, and drops spans exported afterwards. Never rejects. */
   shutdown(): Promise<void>
+}
+
+/** A numeric option, defaulted, that must be at least `min` (NaN would stall batching forever). */
+function atLeast(value: number | undefined, fallback: number, min: number, name: string): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !(value >= min)) {
+    throw new ValidationError(`createOtelExporter: ${name} must be a number >= ${min}, got ${String(value)}.`)
+  }
+  return value
 }
 
 function tracesUrl(base: string): string {
@@ -119,7 +129,9 @@ export function toReadableSpan(span: OtelSpan, resource: Resource): ReadableSpan
  * (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set, so OTEL stays off by default.
  * Spans are sent when `batchSize` is reached, after `flushIntervalMs`, or on
  * `flush`/`shutdown`. Export errors (receiver down, 4xx/5xx) are swallowed and
- * reported to `onError`: telemetry never breaks a loop.
+ * reported to `onError`: telemetry never breaks a loop. A `batchSize` below 1,
+ * a negative `flushIntervalMs` or a `timeoutMs` below 1 (or NaN) is a
+ * misconfiguration and throws {@link ValidationError} at creation.
  * @experimental
  * @example
  * const exporter = createOtelExporter() // reads OTEL_EXPORTER_OTLP_ENDPOINT
@@ -138,10 +150,12 @@ export function createOtelExporter(options: OtelExporterOptions = {}): OtelExpor
     ...parseOtlpHeaders(envValue(env, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS')),
     ...options.headers,
   }
-  const batchSize = Math.max(1, Math.floor(options.batchSize ?? 64))
-  const flushIntervalMs = Math.max(0, options.flushIntervalMs ?? 5000)
-  const timeoutMs = Math.max(1, options.timeoutMs ?? 10_000)
-  const resourceAttributes = { ...options.resourceAttributes, 'service.name': options.serviceName ?? 'agent-runtime' }
+  const batchSize = Math.floor(atLeast(options.batchSize, 64, 1, 'batchSize'))
+  const flushIntervalMs = atLeast(options.flushIntervalMs, 5000, 0, 'flushIntervalMs')
+  const timeoutMs = atLeast(options.timeoutMs, 10_000, 1, 'timeoutMs')
+  // `serviceName` wins, then a `service.name` the caller put in resourceAttributes, then the default.
+  const serviceName = options.serviceName ?? options.resourceAttributes?.['service.name'] ?? 'agent-runtime'
+  const resourceAttributes = { ...options.resourceAttributes, 'service.name': serviceName }
 
   let buffer: OtelSpan[] = []
   let closed = false

@@ -204,9 +204,12 @@ describe('id and value encoding', () => {
     expect(normalizeSpanId('0123456789abcdef0123')).toBe('0123456789abcdef')
     expect(normalizeSpanId('AB-CD')).toBe('abcd000000000000')
     fc.assert(
-      fc.property(fc.string(), (id) => {
+      fc.property(fc.oneof(fc.string(), fc.stringMatching(/^[0-]{0,40}$/)), (id) => {
         expect(normalizeTraceId(id)).toMatch(/^[0-9a-f]{32}$/)
         expect(normalizeSpanId(id)).toMatch(/^[0-9a-f]{16}$/)
+        // All-zero ids are invalid in OTLP and W3C trace context.
+        expect(normalizeTraceId(id)).not.toBe('0'.repeat(32))
+        expect(normalizeSpanId(id)).not.toBe('0'.repeat(16))
       }),
     )
   })

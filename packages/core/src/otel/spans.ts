@@ -47,19 +47,21 @@ const HEX = /^[0-9a-f]*$/
 
 function normalizeId(id: string, length: number): string {
   const raw = String(id).replaceAll('-', '').toLowerCase()
-  if (!HEX.test(raw)) {
-    // Not hex at all (e.g. a run id): derive stable hex from it rather than send an invalid id.
-    let out = ''
-    for (let i = 0; out.length < length; i++) out += fnv1a32(`${i}:${id}`)
-    return out.slice(0, length)
+  if (HEX.test(raw)) {
+    const fitted = raw.length >= length ? raw.slice(0, length) : raw.padEnd(length, '0')
+    if (/[1-9a-f]/.test(fitted)) return fitted
   }
-  return raw.length >= length ? raw.slice(0, length) : raw.padEnd(length, '0')
+  // Not hex (e.g. a run id) or all zeros (invalid in OTLP and W3C, receivers drop it):
+  // derive stable hex from the input rather than send an invalid id.
+  let out = ''
+  for (let i = 0; out.length < length; i++) out += fnv1a32(`${i}:${id}`)
+  return out.slice(0, length)
 }
 
 /**
  * A trace id as OTLP wants it: dashes stripped, then truncated or zero-padded
- * to 32 hex chars (a UUID maps to itself without dashes). Non-hex input is
- * hashed to stable hex.
+ * to 32 hex chars (a UUID maps to itself without dashes). Non-hex input, and
+ * input that would give the invalid all-zero id, is hashed to stable hex.
  * @experimental
  * @example
  * normalizeTraceId('4bf92f35-77b3-4da6-a3ce-929d0e0e4736') // '4bf92f3577b34da6a3ce929d0e0e4736'
@@ -69,7 +71,8 @@ export function normalizeTraceId(id: string): string {
 }
 
 /**
- * A span id as OTLP wants it: dashes stripped, truncated or zero-padded to 16 hex chars.
+ * A span id as OTLP wants it: dashes stripped, truncated or zero-padded to 16
+ * hex chars; non-hex or all-zero input is hashed to stable hex.
  * @experimental
  * @example
  * normalizeSpanId('00f067aa0ba902b7') // '00f067aa0ba902b7'

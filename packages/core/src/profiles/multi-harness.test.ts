@@ -83,6 +83,18 @@ describe('multiHarnessCoderFanout', () => {
     expect(result.winner?.output.diffStats).toEqual({ filesChanged: 1, insertions: 3, deletions: 0 })
   })
 
+  it('runs all n candidates when spread into runLoop, even above the default iteration cap of 10', async () => {
+    const fanout = multiHarnessCoderFanout({ task: { goal: 'g', repoRoot: '/r', testCmd: 'true' }, harnesses: ['claude-code', 'codex'], n: 12 })
+    const client = clientByBackend({ 'claude-code': fileDiff('src/a.js', 1), codex: fileDiff('src/b.js', 2) })
+    const result = await runLoop({ ...fanout, ctx: { sandboxClient: client } })
+    expect(result.iterations).toHaveLength(12)
+    expect(fanout.maxIterations).toBe(12)
+    expect(result.iterations.map((it) => it.agentRunName).slice(0, 4)).toEqual(['coder:claude-code', 'coder:codex', 'coder:claude-code', 'coder:codex'])
+    // The driver's vote picks the winner without the caller passing selectWinner.
+    expect(result.decision).toBe('pick-winner')
+    expect(result.winner?.iterationIndex).toBe(0)
+  })
+
   it('throws ValidationError on bad harnesses, n or task', () => {
     const task = { goal: 'g', repoRoot: '/r' }
     const cases: [() => unknown, string][] = [

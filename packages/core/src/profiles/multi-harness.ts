@@ -28,11 +28,14 @@ export interface MultiHarnessCoderFanoutOptions {
   commandTimeoutMs?: number
 }
 
-/** The pieces `runLoop` needs for a coder fan-out. Pass `driver.selectWinner` as `selectWinner`. @experimental */
+/** The pieces `runLoop` needs for a coder fan-out; spread it into `runLoop` and add `ctx`. @experimental */
 export interface MultiHarnessCoderFanout {
   task: CoderTask
   agentRuns: AgentRunSpec<CoderTask>[]
+  /** The fan-out-vote driver; `runLoop` applies its vote (`selectWinner`) unless the caller passes one. */
   driver: FanoutVoteDriver<CoderTask, CoderOutput, CoderVerdict>
+  /** `n`: the loop's iteration cap, so every candidate runs (the `runLoop` default of 10 would cut a larger fan-out). */
+  maxIterations: number
   output: OutputAdapter<CoderOutput>
   validator: Validator<CoderOutput, CoderVerdict>
 }
@@ -44,7 +47,7 @@ export interface MultiHarnessCoderFanout {
  * task's `forbiddenPaths` and `maxDiffLines` on top of the secret-path floor.
  * @example
  * const fanout = multiHarnessCoderFanout({ task: { goal: 'Fix the failing test', repoRoot: '/repo', testCmd: 'npm test' } })
- * await runLoop({ ...fanout, maxIterations: fanout.agentRuns.length, ctx })
+ * const result = await runLoop({ ...fanout, ctx: { sandboxClient } })
  * @experimental
  */
 export function multiHarnessCoderFanout(options: MultiHarnessCoderFanoutOptions): MultiHarnessCoderFanout {
@@ -73,6 +76,7 @@ export function multiHarnessCoderFanout(options: MultiHarnessCoderFanoutOptions)
     task,
     agentRuns,
     driver: createFanoutVoteDriver<CoderTask, CoderOutput, CoderVerdict>({ n }),
+    maxIterations: n,
     output: createCoderOutputAdapter(task, { commandTimeoutMs: options.commandTimeoutMs }),
     validator: createCoderValidator(task),
   }

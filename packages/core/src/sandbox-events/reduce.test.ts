@@ -39,6 +39,17 @@ describe('reduceSandboxEvents', () => {
     expect(turn).toEqual({ text: '', usage: { inputTokens: 11, outputTokens: 7, costUsd: 0.01 }, costUsd: 0.01, traceId: 'tr', error: 'second', terminated: true, model: 'm1' })
   })
 
+  it('takes the totals of a result carrying usage instead of adding them to the per-step usage again', async () => {
+    const turn = await reduceSandboxEvents([
+      ev('llm_call', { tokensIn: 10, tokensOut: 5, costUsd: 0.01 }),
+      ev('llm_call', { tokensIn: 20, tokensOut: 7, costUsd: 0.02 }),
+      ev('result', { finalText: 'ok', tokenUsage: { inputTokens: 30, outputTokens: 12 }, cost: 0.03 }),
+    ])
+    expect(turn).toMatchObject({ text: 'ok', usage: { inputTokens: 30, outputTokens: 12, costUsd: 0.03 }, costUsd: 0.03 })
+    // A result without usage leaves the streamed sum as it is.
+    expect((await reduceSandboxEvents([ev('usage', { inputTokens: 4, outputTokens: 2 }), ev('result', { finalText: 'x' })])).usage).toEqual({ inputTokens: 4, outputTokens: 2 })
+  })
+
   it('exposes the incremental reducer and per-event readers', () => {
     const r = createSandboxEventReducer()
     expect(r.push(ev('text_delta', { text: 'a' }))).toBe(false)

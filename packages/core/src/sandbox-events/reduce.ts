@@ -95,7 +95,8 @@ export function readSandboxTextDelta(event: SandboxEvent): { text: string; repla
 /**
  * Folds a sandbox event stream into `{text, usage, costUsd, traceId, error}`.
  * Text deltas accumulate (per message part); `result`/`final` `finalText`
- * (or `text`) overrides them; usage is summed across events; the last `error`
+ * (or `text`) overrides them; usage is summed across events, and a
+ * `result`/`final` carrying usage replaces the sum with its totals; the last `error`
  * event is kept; the fold stops at `done`, `result` or `final`.
  * @stable
  * @example
@@ -107,6 +108,38 @@ export async function reduceSandboxEvents(events: AsyncIterable<SandboxEvent> | 
     if (state.push(event)) break
   }
   return state.result()
+}
+
+/** Running token and cost totals of one sandbox turn. @stable */
+export interface SandboxUsageTotals {
+  inputTokens: number
+  outputTokens: number
+  costUsd?: number
+}
+
+/**
+ * Folds one event's usage into running totals, in place. A `result` or
+ * `final` event's usage is the turn's total (sandbox SDK: authoritative) and
+ * replaces what was summed so far; any other event's usage adds to it.
+ * Returns the usage read off the event, or undefined when it carries none.
+ * @stable
+ * @example
+ * const totals = { inputTokens: 0, outputTokens: 0 }
+ * for (const e of events) accumulateSandboxUsage(totals, e)
+ */
+export function accumulateSandboxUsage(totals: SandboxUsageTotals, event: SandboxEvent): ReturnType<typeof readSandboxUsage> {
+  const usage = readSandboxUsage(event)
+  if (!usage) return undefined
+  if (event.type === 'result' || event.type === 'final') {
+    if (usage.inputTokens !== undefined) totals.inputTokens = usage.inputTokens
+    if (usage.outputTokens !== undefined) totals.outputTokens = usage.outputTokens
+    if (usage.costUsd !== undefined) totals.costUsd = usage.costUsd
+  } else {
+    totals.inputTokens += usage.inputTokens ?? 0
+    totals.outputTokens += usage.outputTokens ?? 0
+    if (usage.costUsd !== undefined) totals.costUsd = (totals.costUsd ?? 0) + usage.costUsd
+  }
+  return usage
 }
 
 /**
@@ -122,9 +155,7 @@ export function createSandboxEventReducer(): { push(event: SandboxEvent): boolea
   // replaces the whole text.
   let segments: { partId?: string; text: string }[] = []
   let finalText: string | undefined
-  let inputTokens = 0
-  let outputTokens = 0
-  let cost: number | undefined
+  const totals: SandboxUsageTotals = { inputTokens: 0, outputTokens: 0 }
   let sawUsage = false
   let model: string | undefined
   let traceId: string | undefined
@@ -150,12 +181,9 @@ export function createSandboxEventReducer(): { push(event: SandboxEvent): boolea
       const data = asRecord(event.data) ?? {}
       const delta = readSandboxTextDelta(event)
       if (delta) applyText(delta)
-      const usage = readSandboxUsage(event)
+      const usage = accumulateSandboxUsage(totals, event)
       if (usage) {
         sawUsage = true
-        inputTokens += usage.inputTokens ?? 0
-        outputTokens += usage.outputTokens ?? 0
-        if (usage.costUsd !== undefined) cost = (cost ?? 0) + usage.costUsd
         if (usage.model !== undefined) model = usage.model
       }
       if (event.type === 'trace.id' && typeof data.traceId === 'string') traceId = data.traceId
@@ -182,8 +210,8 @@ export function createSandboxEventReducer(): { push(event: SandboxEvent): boolea
       const text = segments.length === 1 ? segments[0].text : segments.map((s) => s.text).join('')
       return {
         text: finalText ?? text,
-        usage: sawUsage ? { inputTokens, outputTokens, ...(cost !== undefined ? { costUsd: cost } : {}) } : undefined,
-        costUsd: cost,
+        usage: sawUsage ? { ...totals } : undefined,
+        costUsd: totals.costUsd,
         traceId,
         error,
         terminated,

@@ -56,12 +56,14 @@ export async function* readinessPreflight(
     id: `question:${r.id}`,
     requirementId: r.id,
     question: r.description,
+    sensitivity: r.sensitivity,
   }))
   const acquisitionPlans: KnowledgeAcquisitionPlan[] = [...knowledge.blockingMissingRequirements, ...knowledge.nonBlockingGaps].map((r) => ({
     id: `acquire:${r.id}`,
     requirementId: r.id,
     mode: r.acquisitionMode,
     description: r.description,
+    sensitivity: r.sensitivity,
   }))
   let userAnswers: KnowledgeUserAnswer[] = []
   let acquiredEvidenceIds: string[] = []

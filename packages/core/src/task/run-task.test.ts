@@ -111,7 +111,7 @@ describe('runAgentTask', () => {
       },
     })
     expect(res.status).toBe('completed')
-    expect(res.questions).toEqual([{ id: 'question:region', requirementId: 'region', question: 'about region' }])
+    expect(res.questions).toEqual([{ id: 'question:region', requirementId: 'region', question: 'about region', sensitivity: 'public' }])
     expect(res.userAnswers).toEqual([{ questionId: 'question:region', answer: 'eu-west' }])
     expect(res.acquiredEvidenceIds).toEqual(['ev-1'])
     expect(res.knowledge.reason).toBe('answered')

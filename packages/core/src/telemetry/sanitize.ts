@@ -110,7 +110,7 @@ function sanitizeSession(s: RuntimeSession, o: RuntimeTelemetryOptions): Record<
 }
 
 function sanitizeQuestion(q: KnowledgeQuestion, o: RuntimeTelemetryOptions): Record<string, unknown> {
-  return { id: q.id, requirementId: q.requirementId, question: o.includeRequirementDescriptions ? q.question : undefined }
+  return { id: q.id, requirementId: q.requirementId, question: o.includeRequirementDescriptions && q.sensitivity !== 'secret' ? q.question : undefined }
 }
 
 function sanitizeAnswer(a: KnowledgeUserAnswer, o: RuntimeTelemetryOptions): Record<string, unknown> {
@@ -118,7 +118,12 @@ function sanitizeAnswer(a: KnowledgeUserAnswer, o: RuntimeTelemetryOptions): Rec
 }
 
 function sanitizePlan(p: KnowledgeAcquisitionPlan, o: RuntimeTelemetryOptions): Record<string, unknown> {
-  return { id: p.id, requirementId: p.requirementId, mode: p.mode, description: o.includeRequirementDescriptions ? p.description : undefined }
+  return {
+    id: p.id,
+    requirementId: p.requirementId,
+    mode: p.mode,
+    description: o.includeRequirementDescriptions && p.sensitivity !== 'secret' ? p.description : undefined,
+  }
 }
 
 function sanitizeErrorDetail(e: BackendErrorDetail | undefined, o: RuntimeTelemetryOptions): Record<string, unknown> | undefined {

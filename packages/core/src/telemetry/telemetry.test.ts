@@ -95,6 +95,31 @@ describe('sanitizeRuntimeStreamEvent', () => {
       userAnswers: [{ answer: '123-45' }],
     })
   })
+
+  it('never shows the question or plan text of a secret requirement, even with includeRequirementDescriptions', async () => {
+    const requirement = (id: string, sensitivity: 'public' | 'secret', description: string) => ({
+      id,
+      description,
+      requiredFor: ['run'],
+      category: 'credentials' as const,
+      acquisitionMode: 'ask_user' as const,
+      importance: 'blocking' as const,
+      freshness: 'static',
+      sensitivity,
+      confidenceNeeded: 0.9,
+      currentConfidence: 0,
+      evidenceIds: [],
+      fallbackPolicy: 'ask' as const,
+    })
+    const t = { id: 't-secret', intent: 'deploy', requiredKnowledge: [requirement('pw', 'secret', 'The prod password hunter2'), requirement('region', 'public', 'Which region?')] }
+    const c = createRuntimeStreamEventCollector({ includeRequirementDescriptions: true })
+    const knowledge = { answerQuestions: () => [], executeAcquisitionPlans: () => [] }
+    for await (const e of runAgentTaskStream({ task: t as never, backend: createScriptedBackend({ turns: [[]] }), knowledge })) c.push(e)
+    const json = JSON.stringify(c.events())
+    expect(json).not.toContain('hunter2')
+    expect(c.events().find((e) => e.type === 'questions_start')).toMatchObject({ questions: [{ requirementId: 'pw' }, { requirementId: 'region', question: 'Which region?' }] })
+    expect(c.events().find((e) => e.type === 'acquisition_start')).toMatchObject({ acquisitionPlans: [{ requirementId: 'pw' }, { requirementId: 'region', description: 'Which region?' }] })
+  })
 })
 
 const report: KnowledgeReadinessReport = {

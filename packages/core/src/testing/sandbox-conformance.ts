@@ -262,6 +262,15 @@ export function runSandboxClientConformance(t: ConformanceTestApi, options: Sand
         await box.delete!()
         await Promise.all([box.delete!(), box.delete!()])
       })
+
+      if (caps.get) {
+        test('get(id) no longer returns a deleted box', async () => {
+          const client = await options.createClient()
+          const box = await client.create(await createOptions())
+          await box.delete!()
+          expect(await client.get!(box.id)).toBe(null)
+        })
+      }
     }
   })
 }

@@ -73,7 +73,9 @@ describe('retries', () => {
     expect(err.status).toBe(429)
     expect(err.backend).toBe('tcloud')
     expect(err.body).toContain('rate limit reached')
-    expect(err.message).toMatch(/^chat backend returned 429 after 5 attempt\(s\) \(POST .*\/chat\/completions, model gpt-4o-mini\): rate limit reached for gpt-4o-mini; still rate limited/)
+    expect(err.message).toMatch(
+      /^chat backend returned 429 after 5 attempt\(s\) \(POST .*\/chat\/completions, model gpt-4o-mini\) \[invalid_request_error\]; still rate limited.*; the upstream message is in the error body$/,
+    )
     expect(s.requests).toHaveLength(5)
     expect(sleeps).toHaveLength(4)
   })
@@ -90,7 +92,9 @@ describe('retries', () => {
     expect(err).toBeInstanceOf(BackendTransportError)
     expect(err.status).toBe(status)
     expect(err.message).toContain(`chat backend returned ${status} after 1 attempt(s)`)
-    expect(err.message).toContain(message)
+    // The upstream free text stays in the body only: it can quote the prompt, and telemetry keeps messages.
+    expect(err.message).not.toContain(message)
+    expect(err.message).toContain('[invalid_request_error]')
     expect(err.message).toMatch(hint)
     expect(JSON.parse(err.body).error.message).toBe(message)
     expect(s.requests).toHaveLength(1)
@@ -183,7 +187,7 @@ describe('broken streams', () => {
     const err = await rejection(collect(backend))
     expect(err).toBeInstanceOf(BackendTransportError)
     expect(err.status).toBe(529)
-    expect(err.message).toBe('chat backend reported an error mid-stream: Provider overloaded')
+    expect(err.message).toBe('chat backend reported an error mid-stream (status 529); the upstream message is in the error body')
     expect(err.body).toContain('Provider overloaded')
   })
 })

@@ -1,4 +1,4 @@
-import { createOpenAICompatibleBackend, type RuntimeStreamEvent, runAgentTaskStream } from '@tangle-network/agent-runtime-core'
+import { createOpenAICompatibleBackend, createRuntimeStreamEventCollector, type RuntimeStreamEvent, runAgentTaskStream } from '@tangle-network/agent-runtime-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openaiTextStream, openaiToolCallStream } from './fixtures.js'
 import { recordingSleep, task } from './helpers.js'
@@ -49,6 +49,30 @@ describe('OpenAI-compatible backend through runAgentTaskStream', () => {
     expect(final).toMatchObject({ type: 'final', status: 'failed', error: { kind: 'transport', status, body: response.body } })
     expect((final as { reason: string }).reason).toMatch(message)
     expect(events.map((e) => e.type).slice(-3)).toEqual(['backend_error', 'task_end', 'final'])
+  })
+
+  it('a collector keeps no upstream error text (it can quote the prompt) unless payloads are opted in', async () => {
+    const secret = 'card 4111-1111-1111-1111'
+    const body = JSON.stringify({ error: { message: `Invalid 'messages[0].content': ${secret}`, type: 'invalid_request_error', code: 'content_policy' } })
+    const inBody = server.script({ status: 400, body })
+    const events = await run(inBody.baseUrl)
+    const redacted = createRuntimeStreamEventCollector()
+    const opted = createRuntimeStreamEventCollector({ includeControlPayloads: true })
+    for (const e of events) {
+      redacted.push(e)
+      opted.push(e)
+    }
+    expect(JSON.stringify([redacted.events(), redacted.summary()])).not.toContain('4111')
+    expect(redacted.summary()).toMatchObject({ status: 'failed', error: { kind: 'transport', status: 400 } })
+    expect(redacted.summary().reason).toMatch(/returned 400 after 1 attempt\(s\) .*\[content_policy\]/)
+    expect(opted.events().at(-1)).toMatchObject({ type: 'final', error: { body } })
+
+    const midStream = JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: `prompt echoed: ${secret}` } })
+    const s = server.script({ body: `data: ${midStream}\n\n` })
+    const c = createRuntimeStreamEventCollector()
+    for (const e of await run(s.baseUrl)) c.push(e)
+    expect(c.summary()).toMatchObject({ status: 'failed', error: { kind: 'transport' } })
+    expect(JSON.stringify([c.events(), c.summary()])).not.toContain('4111')
   })
 
   it('connection refused ends as a failed final with status 0', async () => {

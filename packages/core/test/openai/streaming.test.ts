@@ -237,6 +237,17 @@ describe('createOpenAICompatibleBackend over loopback HTTP', () => {
     expect(await collect(createOpenAICompatibleBackend({ apiKey: 'k', baseUrl, model: 'm' }))).toEqual([{ type: 'text_delta', text: 'plain words' }])
   })
 
+  it('keeps the line breaks of multi-line plain-text data, but still splits several JSON objects in one event', async () => {
+    const a = server.script({ body: 'data: first line\ndata: second line\n\ndata: [DONE]\n\n' })
+    expect(await collect(createOpenAICompatibleBackend({ apiKey: 'k', baseUrl: a.baseUrl, model: 'm' }))).toEqual([{ type: 'text_delta', text: 'first line\nsecond line' }])
+    const joined = `data: ${JSON.stringify(openaiChunk({ content: 'a' }))}\ndata: ${JSON.stringify(openaiChunk({ content: 'b' }))}\n\n`
+    const b = server.script({ body: joined })
+    expect(await collect(createOpenAICompatibleBackend({ apiKey: 'k', baseUrl: b.baseUrl, model: 'm' }))).toEqual([
+      { type: 'text_delta', text: 'a' },
+      { type: 'text_delta', text: 'b' },
+    ])
+  })
+
   it('rejects bad options with ValidationError naming the value', () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ baseUrl: '', model: 'm' }, /baseUrl must be a non-empty string; got ""/],

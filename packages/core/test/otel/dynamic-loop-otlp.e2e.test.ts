@@ -121,9 +121,22 @@ describe('dynamic loop → OTLP receiver', () => {
     expect(rounds.map((r) => r.parentSpanId)).toEqual([loop.spanId, loop.spanId, loop.spanId])
     expect(iterations.map((i) => i.parentSpanId)).toEqual([rounds[0].spanId, rounds[1].spanId, rounds[1].spanId])
 
-    // Durations: real, nested time ranges.
+    // Durations: real, nested time ranges, each exactly the span between the kernel's own events.
+    const at = (kind: LoopTraceEvent['kind'], match: (p: Record<string, unknown>) => boolean = () => true) => {
+      const event = collected.find((e) => e.kind === kind && match(e.payload as unknown as Record<string, unknown>))
+      if (!event) throw new Error(`no ${kind} event`)
+      return BigInt(event.timestamp) * 1_000_000n
+    }
+    expect([loop.startNs, loop.endNs]).toEqual([at('loop.started'), at('loop.ended')])
     expect(loop.endNs - loop.startNs).toBeGreaterThan(0n)
-    for (const s of [rounds[0], rounds[1], ...iterations]) expect(s.endNs - s.startNs).toBeGreaterThan(0n)
+    for (const [r, round] of rounds.entries()) {
+      expect([round.startNs, round.endNs]).toEqual([at('loop.plan', (p) => p.roundIndex === r), at('loop.decision', (p) => p.roundIndex === r)])
+    }
+    for (const [i, it] of iterations.entries()) {
+      const mine = (p: Record<string, unknown>) => p.iterationIndex === i
+      expect([it.startNs, it.endNs]).toEqual([at('loop.iteration.started', mine), at('loop.iteration.ended', mine)])
+      expect(it.attributes['tangle.loop.iteration.duration_ms']).toBe(result.iterations[i].endedAt - result.iterations[i].startedAt)
+    }
     for (const s of [...rounds, ...iterations]) {
       expect(s.startNs >= loop.startNs && s.endNs <= loop.endNs).toBe(true)
     }

@@ -73,11 +73,12 @@ const exportTraceServiceRequest = z.object({
   ),
 })
 
-// Compile-time check that the schema's output fits the official request type.
-const _fits = (v: z.infer<typeof exportTraceServiceRequest>): IExportTraceServiceRequest => v as IExportTraceServiceRequest
-void _fits
 
-/** Decodes an OTLP/JSON `ExportTraceServiceRequest` body; throws when it does not follow the mapping. */
+/**
+ * Decodes an OTLP/JSON `ExportTraceServiceRequest` body; throws when it does not follow the mapping.
+ * The cast is needed because the transformer's internal type narrows `intValue` to a number, while
+ * the OTLP/JSON mapping (which this schema follows) also allows int64 as a decimal string.
+ */
 export function decodeOtlpJsonTraceRequest(body: string): IExportTraceServiceRequest {
   return exportTraceServiceRequest.parse(JSON.parse(body)) as IExportTraceServiceRequest
 }

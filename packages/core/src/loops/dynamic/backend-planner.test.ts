@@ -146,7 +146,8 @@ describe('createBackendPlanner over a real OpenAI-compatible SSE server', () => 
       const err = await runLoop({ ...loopBase, driver, ctx: { sandboxClient: workers() } }).catch((e: unknown) => e)
       expect(err).toBeInstanceOf(BackendTransportError)
       expect((err as BackendTransportError).status).toBe(400)
-      expect((err as Error).message).toMatch(/model overloaded/)
+      expect((err as Error).message).toMatch(/returned 400/)
+      expect((err as BackendTransportError).body).toMatch(/model overloaded/)
     } finally {
       await chat.close()
     }

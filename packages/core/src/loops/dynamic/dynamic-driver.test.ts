@@ -124,6 +124,26 @@ describe('createDynamicDriver over runLoop', () => {
     expect(bare.describePlan()?.rationale).toBe('[clamped 2→1]')
   })
 
+  it('trims a fanout that would overrun maxIterations, so the cap is a hard one', async () => {
+    const { events, base } = setup()
+    let calls = 0
+    const driver = createDynamicDriver<string, string>({
+      maxIterations: 3,
+      planner: ({ history }) => {
+        calls++
+        return history.length === 0 ? { kind: 'refine', task: 'draft' } : { kind: 'fanout', tasks: ['variant-a', 'variant-b', 'improve', 'draft'], rationale: 'go wide' }
+      },
+    })
+    const result = await runLoop({ ...base, driver })
+    expect(result.iterations.map((it) => it.task)).toEqual(['draft', 'variant-a', 'variant-b'])
+    expect(calls).toBe(2)
+    expect(plans(events).map((p) => [p.moveKind, p.plannedCount, p.rationale])).toEqual([
+      ['refine', 1, undefined],
+      ['fanout', 2, 'go wide [clamped 4→2]'],
+      ['stop', 0, 'maxIterations (3) reached'],
+    ])
+  })
+
   it('ends the loop on select and makes the selected iteration win through selectWinner', async () => {
     const { events, base } = setup()
     const driver = createDynamicDriver<string, string>({
@@ -216,6 +236,13 @@ describe('createDynamicDriver errors', () => {
     expect(judge.message).toMatch(/analyze finding 0 is judge-derived evidence/)
     const bad = await planError({ kind: 'stop' }, { analyze: () => [{ note: 1 }] })
     expect(bad.message).toMatch(/analyze finding 0 is not a string or \{summary: string\}/)
+    const crashing = await planError({ kind: 'stop' }, {
+      analyze: () => {
+        throw new TypeError('trace store offline')
+      },
+    })
+    expect(crashing.message).toBe('analyze threw in round 0: trace store offline')
+    expect(crashing.cause).toBeInstanceOf(TypeError)
   })
 
   it('validates its own options', () => {
@@ -255,5 +282,32 @@ describe('summarizeHistory', () => {
       ].join('\n'),
     )
     expect(summarizeHistory([])).toBe('(no iterations yet)')
+  })
+})
+
+describe('createDynamicDriver and the loop abort signal', () => {
+  it("hands the loop's abort signal to the planner, so aborting cancels a planner round in flight", async () => {
+    const { sandbox, base } = setup()
+    const controller = new AbortController()
+    let plannerStarted: () => void = () => {}
+    const started = new Promise<void>((r) => {
+      plannerStarted = r
+    })
+    const driver = createDynamicDriver<string, string>({
+      planner: (ctx) => {
+        if (ctx.roundIndex === 0) return { kind: 'refine', task: 'draft' }
+        plannerStarted()
+        // A slow planner (a model call) that only stops when its signal aborts.
+        return new Promise<TopologyMove<string>>((_, reject) => {
+          ctx.signal?.addEventListener('abort', () => reject(Object.assign(new Error('planner cancelled'), { name: 'AbortError' })), { once: true })
+        })
+      },
+    })
+    const loop = runLoop({ ...base, driver, ctx: { ...base.ctx, signal: controller.signal } })
+    await started
+    controller.abort()
+    const err = await loop.catch((e: unknown) => e)
+    expect((err as Error).name).toBe('AbortError')
+    expect(sandbox.created).toHaveLength(1) // only round 0's iteration ran
   })
 })

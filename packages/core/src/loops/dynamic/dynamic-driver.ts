@@ -10,9 +10,9 @@ export type DynamicDecision = 'continue' | 'done'
 export interface DynamicDriverOptions<Task = unknown, Output = unknown, Verdict extends DefaultVerdict = DefaultVerdict> {
   /** Chooses each round's move; see {@link createSandboxPlanner} and {@link createBackendPlanner}. */
   planner: TopologyPlanner<Task, Output, Verdict>
-  /** Iterations after which the next move is a stop, without asking the planner. Default 8. */
+  /** Hard cap on iterations: fanouts are trimmed to it, and once reached the next move is a stop without asking the planner. Default 8. */
   maxIterations?: number
-  /** Widest fanout; wider ones are trimmed and the rationale says so. Default 4. */
+  /** Widest fanout; wider ones (or ones past `maxIterations`) are trimmed and the rationale says so. Default 4. */
   maxFanout?: number
   /** Mines the history into findings handed to the planner; must return an array. */
   analyze?: (
@@ -21,7 +21,7 @@ export interface DynamicDriverOptions<Task = unknown, Output = unknown, Verdict 
   ) => readonly (DynamicFinding | string)[] | Promise<readonly (DynamicFinding | string)[]>
   /** Driver name in traces. Default `dynamic`. */
   name?: string
-  /** Passed to the planner and `analyze`. */
+  /** Passed to the planner and `analyze`, combined with the loop's own abort signal. */
   signal?: AbortSignal
 }
 
@@ -69,7 +69,8 @@ function normalizeFindings(raw: unknown): DynamicFinding[] {
 /**
  * Creates a driver whose topology an injected planner authors per round:
  * `refine`, `fanout`, `stop` or `select{index}`. A malformed move throws
- * {@link PlannerError}; a fanout wider than `maxFanout` is trimmed with
+ * {@link PlannerError}; a fanout wider than `maxFanout` (or than the
+ * iterations left before `maxIterations`) is trimmed with
  * " [clamped N→M]" added to its rationale; once `maxIterations` iterations
  * ran, the next move is a stop without calling the planner. `decide` returns
  * `done` only after a stop or select; after a `select`, `runLoop` makes the
@@ -92,17 +93,29 @@ export function createDynamicDriver<Task = unknown, Output = unknown, Verdict ex
   }
   const maxIterations = positiveInt(options.maxIterations ?? 8, 'maxIterations')
   const maxFanout = positiveInt(options.maxFanout ?? 4, 'maxFanout')
-  const { planner, analyze, signal } = options
+  const { planner, analyze } = options
   const name = options.name ?? 'dynamic'
 
   let round = 0
   let move: TopologyMove<Task> | undefined
   let selected: number | undefined
 
-  async function nextMove(task: Task, history: readonly Iteration<Task, Output, Verdict>[]): Promise<TopologyMove<Task>> {
+  async function nextMove(task: Task, history: readonly Iteration<Task, Output, Verdict>[], loopSignal?: AbortSignal): Promise<TopologyMove<Task>> {
+    // Either the driver's own signal or the loop's abort cancels the planner.
+    const signal = options.signal && loopSignal ? AbortSignal.any([options.signal, loopSignal]) : (options.signal ?? loopSignal)
     const spent = history.length
     if (spent >= maxIterations) return { kind: 'stop', rationale: `maxIterations (${maxIterations}) reached` }
-    const findings = analyze ? normalizeFindings(await analyze(history, { task, signal })) : []
+    let findings: DynamicFinding[] = []
+    if (analyze) {
+      let raw: unknown
+      try {
+        raw = await analyze(history, { task, signal })
+      } catch (err) {
+        if (err instanceof AgentRuntimeError || isAbortError(err)) throw err
+        throw new PlannerError(`analyze threw in round ${round}: ${errorMessage(err)}`, { cause: err })
+      }
+      findings = normalizeFindings(raw)
+    }
     const ctx: PlannerContext<Task, Output, Verdict> = {
       task,
       history,
@@ -130,14 +143,14 @@ export function createDynamicDriver<Task = unknown, Output = unknown, Verdict ex
 
   return {
     name,
-    async plan(task, history) {
+    async plan(task, history, planCtx) {
       if (history.length === 0 && round > 0) {
         // A fresh loop reusing this driver: forget the previous loop's moves.
         round = 0
         move = undefined
         selected = undefined
       }
-      let next = await nextMove(task, history)
+      let next = await nextMove(task, history, planCtx?.signal)
       round += 1
       switch (next.kind) {
         case 'refine':
@@ -146,9 +159,11 @@ export function createDynamicDriver<Task = unknown, Output = unknown, Verdict ex
           return [next.task]
         case 'fanout': {
           checkIndex(next.parentIndex, 'parentIndex', history)
-          if (next.tasks.length > maxFanout) {
-            const note = `[clamped ${next.tasks.length}→${maxFanout}]`
-            next = { ...next, tasks: next.tasks.slice(0, maxFanout), rationale: next.rationale ? `${next.rationale} ${note}` : note }
+          // maxIterations is a hard cap: a fanout may not overrun it, just as it may not exceed maxFanout.
+          const width = Math.min(maxFanout, maxIterations - history.length)
+          if (next.tasks.length > width) {
+            const note = `[clamped ${next.tasks.length}→${width}]`
+            next = { ...next, tasks: next.tasks.slice(0, width), rationale: next.rationale ? `${next.rationale} ${note}` : note }
           }
           move = next
           return [...next.tasks]

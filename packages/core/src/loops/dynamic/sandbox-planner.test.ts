@@ -126,6 +126,52 @@ describe('createSandboxPlanner', () => {
     expect(teardown).toHaveLength(1)
   })
 
+  it('deletes its planner sandbox when the stream fails or the round is aborted', async () => {
+    const planners = createScriptedSandboxClient({
+      idPrefix: 'planner',
+      respond: (_prompt, { call }) =>
+        (async function* () {
+          yield { type: 'message.part.updated', data: { part: { type: 'text' }, delta: 'thinking…' } }
+          if (call === 0) throw new Error('harness crashed')
+          yield { type: 'result', data: { result: { kind: 'stop' } } }
+        })(),
+    })
+    const planner = createSandboxPlanner<Task>({ client: planners, profile: {}, decodeTask })
+    await expect(planner(ctx())).rejects.toThrow('harness crashed')
+    expect(planners.deleted).toEqual(planners.created)
+    expect(planners.created).toHaveLength(1)
+
+    const controller = new AbortController()
+    const aborting = createSandboxPlanner<Task>({
+      client: {
+        create: async (options, request) => {
+          const box = await planners.create(options, request)
+          return {
+            ...box,
+            id: box.id,
+            delete: () => box.delete?.() ?? Promise.resolve(),
+            streamPrompt: async function* (message, opts) {
+              for await (const event of box.streamPrompt(message, opts)) {
+                controller.abort()
+                yield event
+              }
+            },
+          }
+        },
+      },
+      profile: {},
+      decodeTask,
+    })
+    const err = await Promise.resolve(aborting(ctx({ signal: controller.signal }))).catch((e: unknown) => e)
+    expect((err as Error).name).toBe('AbortError')
+    expect(planners.created).toHaveLength(2)
+    expect(planners.deleted).toEqual(planners.created)
+
+    const before = await Promise.resolve(aborting(ctx({ signal: controller.signal }))).catch((e: unknown) => e)
+    expect((before as Error).message).toBe('planner aborted before its sandbox was created')
+    expect(planners.created).toHaveLength(2)
+  })
+
   it('validates its options', () => {
     expect(() => createSandboxPlanner({ client: {} as never, profile: {}, decodeTask })).toThrow(ValidationError)
     expect(() => createSandboxPlanner({ client: {} as never, profile: {}, decodeTask })).toThrow(/client.create is required/)

@@ -10,7 +10,7 @@ import type {
 } from '../../contracts/loop.js'
 import type { SandboxBox, SandboxCreateOptions, SandboxEvent } from '../../contracts/sandbox.js'
 import { createAbortError, errorMessage } from '../../errors.js'
-import { readSandboxUsage } from '../../sandbox-events/reduce.js'
+import { accumulateSandboxUsage, type SandboxUsageTotals } from '../../sandbox-events/reduce.js'
 import type { Clock } from '../../util/clock.js'
 import { hashTraceValue, type LoopTracer, previewOutput } from './trace.js'
 
@@ -73,22 +73,51 @@ function ownsBox(ctx: LoopExecCtx, box: SandboxBox): boolean {
 
 /** One abort listener per loop, shared by every in-flight iteration (no listener pile-up on the caller's signal). */
 export interface AbortGate {
-  /** Rejects with an `AbortError` once the signal aborts; never resolves. */
-  readonly aborted: Promise<never>
+  /**
+   * Settles like `promise`, or rejects with an `AbortError` as soon as the
+   * signal aborts. Unlike `Promise.race` against a long-lived abort promise,
+   * it leaves nothing behind once it settles (a race per streamed event would
+   * otherwise keep one reaction per event alive for the whole loop).
+   */
+  race<T>(promise: Promise<T>): Promise<T>
   dispose(): void
 }
 
 /** Builds the loop's {@link AbortGate}; undefined without a signal. */
 export function createAbortGate(signal: AbortSignal | undefined): AbortGate | undefined {
   if (!signal) return undefined
-  let onAbort: (() => void) | undefined
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(createAbortError('aborted', signal.reason))
-    if (signal.aborted) onAbort()
-    else signal.addEventListener('abort', onAbort, { once: true })
-  })
-  aborted.catch(() => undefined)
-  return { aborted, dispose: () => onAbort && signal.removeEventListener('abort', onAbort) }
+  const waiters = new Set<(err: unknown) => void>()
+  const onAbort = (): void => {
+    const err = createAbortError('aborted', signal.reason)
+    for (const reject of [...waiters]) reject(err)
+    waiters.clear()
+  }
+  if (!signal.aborted) signal.addEventListener('abort', onAbort, { once: true })
+  return {
+    race<T>(promise: Promise<T>): Promise<T> {
+      if (signal.aborted) {
+        promise.catch(() => undefined)
+        return Promise.reject(createAbortError('aborted', signal.reason))
+      }
+      return new Promise<T>((resolve, reject) => {
+        waiters.add(reject)
+        promise.then(
+          (value) => {
+            waiters.delete(reject)
+            resolve(value)
+          },
+          (err: unknown) => {
+            waiters.delete(reject)
+            reject(err)
+          },
+        )
+      })
+    },
+    dispose: () => {
+      signal.removeEventListener('abort', onAbort)
+      waiters.clear()
+    },
+  }
 }
 
 /**
@@ -99,7 +128,7 @@ async function drain(stream: AsyncIterable<SandboxEvent>, gate: AbortGate | unde
   const it = stream[Symbol.asyncIterator]()
   try {
     for (;;) {
-      const r = gate ? await Promise.race([it.next(), gate.aborted]) : await it.next()
+      const r = gate ? await gate.race(it.next()) : await it.next()
       if (r.done) return
       onEvent(r.value)
     }
@@ -132,8 +161,8 @@ export async function runIteration<Task, Output, Verdict extends DefaultVerdict>
   await tracer.emit('loop.iteration.started', { iterationIndex: index, roundIndex, agentRunName, taskHash, groupId, parentIndex })
 
   const events: SandboxEvent[] = []
-  const tokenUsage: TokenUsage = { input: 0, output: 0 }
-  let costUsd = 0
+  // Same rule as the shared reducer: a result's usage is the turn's total.
+  const totals: SandboxUsageTotals = { inputTokens: 0, outputTokens: 0 }
   let box: SandboxBox | undefined
   let placement: LoopPlacement | undefined
   let output: Output | undefined
@@ -142,19 +171,20 @@ export async function runIteration<Task, Output, Verdict extends DefaultVerdict>
 
   const onEvent = (event: SandboxEvent): void => {
     events.push(event)
-    const usage = readSandboxUsage(event)
+    const before = { ...totals }
+    const usage = accumulateSandboxUsage(totals, event)
     if (!usage) return
-    tokenUsage.input += usage.inputTokens ?? 0
-    tokenUsage.output += usage.outputTokens ?? 0
-    costUsd += usage.costUsd ?? 0
     if (ctx.runHandle) {
+      // Report only what this event adds, so the ledger's sum equals the totals
+      // even when a final result restates usage already streamed.
+      const added = (after: number | undefined, prior: number | undefined) => Math.max(0, (after ?? 0) - (prior ?? 0))
       try {
         ctx.runHandle.observe({
           type: 'llm_call',
           model: usage.model ?? agentRunName,
-          tokensIn: usage.inputTokens,
-          tokensOut: usage.outputTokens,
-          costUsd: usage.costUsd,
+          tokensIn: added(totals.inputTokens, before.inputTokens),
+          tokensOut: added(totals.outputTokens, before.outputTokens),
+          costUsd: added(totals.costUsd, before.costUsd),
           timestamp: new Date(now()).toISOString(),
         })
       } catch {
@@ -186,6 +216,8 @@ export async function runIteration<Task, Output, Verdict extends DefaultVerdict>
   }
 
   const endedAt = now()
+  const tokenUsage: TokenUsage = { input: totals.inputTokens, output: totals.outputTokens }
+  const costUsd = totals.costUsd ?? 0
   const hasTokens = tokenUsage.input !== 0 || tokenUsage.output !== 0
   let outputHash: string | undefined
   try {

@@ -132,7 +132,7 @@ describe('runLoop trace events', () => {
 })
 
 describe('runLoop cost and tokens', () => {
-  it('sums usage from every alias into iterations, the result, the trace and the run handle', async () => {
+  it('sums usage from every alias, takes a final result as the total, and reports the ledger without double counting', async () => {
     const observed: unknown[] = []
     const events: LoopTraceEvent[] = []
     const sandboxClient = createScriptedSandboxClient({
@@ -141,7 +141,8 @@ describe('runLoop cost and tokens', () => {
         { type: 'usage', data: { prompt_tokens: 3, completion_tokens: 2, cost_usd: 0.002 } },
         { type: 'cost.usage', data: { inputTokens: 1, outputTokens: 1, totalCostUsd: 0.001 } },
         { type: 'message.completed', data: { usage: { input_tokens: 4, output_tokens: 4 } } },
-        { type: 'result', data: { finalText: 'ok', usage: { inputTokens: 2, outputTokens: 8, cost: 0.003 } } },
+        // The sandbox's result restates the turn's totals (18/12/$0.013 streamed so far).
+        { type: 'result', data: { finalText: 'ok', usage: { inputTokens: 20, outputTokens: 20, cost: 0.016 } } },
         { type: 'usage', data: { tokensIn: Number.NaN, costUsd: Number.POSITIVE_INFINITY } },
       ],
     })
@@ -163,6 +164,13 @@ describe('runLoop cost and tokens', () => {
     expect(observed).toHaveLength(10)
     expect(observed[0]).toMatchObject({ type: 'llm_call', model: 'glm', tokensIn: 10, tokensOut: 5, costUsd: 0.01 })
     expect(observed[1]).toMatchObject({ type: 'llm_call', model: 'w', tokensIn: 3, tokensOut: 2 })
+    // The result adds only what the steps had not reported, so the ledger sums to the totals.
+    expect(observed[4]).toMatchObject({ tokensIn: 2, tokensOut: 8 })
+    expect((observed[4] as { costUsd: number }).costUsd).toBeCloseTo(0.003, 10)
+    const ledger = observed as { tokensIn: number; tokensOut: number; costUsd: number }[]
+    expect(ledger.reduce((a, e) => a + e.tokensIn, 0)).toBe(40)
+    expect(ledger.reduce((a, e) => a + e.tokensOut, 0)).toBe(40)
+    expect(ledger.reduce((a, e) => a + e.costUsd, 0)).toBeCloseTo(0.032, 10)
     const ended = events.filter((e) => e.kind === 'loop.iteration.ended').map((e) => e.payload)
     expect(ended[0].tokenUsage).toEqual({ input: 20, output: 20 })
     const loopEnded = events.find((e) => e.kind === 'loop.ended')

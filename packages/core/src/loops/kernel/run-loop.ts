@@ -98,6 +98,8 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
     agentRunNames: [...agentRunNames],
     maxIterations,
     maxConcurrency,
+    ...(ctx.traceId ? { traceId: ctx.traceId } : {}),
+    ...(ctx.parentSpanId ? { parentSpanId: ctx.parentSpanId } : {}),
   })
 
   let roundIndex = 0
@@ -119,7 +121,7 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
         })
         break
       }
-      const planned = await driver.plan(task, history)
+      const planned = await driver.plan(task, history, signal ? { signal } : {})
       if (!Array.isArray(planned)) throw new ValidationError(`runLoop: driver ${driver.name ?? '(unnamed)'} plan() must return an array of tasks, got ${typeof planned}`)
       const described = driver.describePlan?.()
       throwIfAborted()
