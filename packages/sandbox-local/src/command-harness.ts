@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline'
 import type { SandboxEvent } from '@tangle-network/agent-runtime-core'
 import { createAbortError, errorMessage } from '@tangle-network/agent-runtime-core'
 import { type LocalHarness, textEvent } from './harness.js'
-import { buildAllowlistedEnv, DEFAULT_ENV_ALLOWLIST, spawnGroup } from './process.js'
+import { buildAllowlistedEnv, DEFAULT_ENV_ALLOWLIST, guardGroup, spawnGroup } from './process.js'
 
 /** Options of {@link commandHarness}. @experimental */
 export interface CommandHarnessOptions {
@@ -89,25 +89,16 @@ export function commandHarness(options: CommandHarnessOptions): LocalHarness {
       g.child.stderr?.on('data', (chunk: string) => {
         stderr = (stderr + chunk).slice(-STDERR_TAIL)
       })
-      if (promptVia === 'stdin' && g.child.stdin) {
-        g.child.stdin.on('error', () => {})
-        g.child.stdin.end(input.prompt)
-      }
-      let timedOut = false
-      const timer =
-        options.timeoutMs !== undefined && options.timeoutMs > 0
-          ? setTimeout(() => {
-              timedOut = true
-              g.kill()
-            }, options.timeoutMs)
-          : undefined
-      const onAbort = (): void => g.kill()
-      input.signal.addEventListener('abort', onAbort, { once: true })
+      const guard = guardGroup(g, {
+        timeoutMs: options.timeoutMs,
+        signal: input.signal,
+        input: promptVia === 'stdin' ? input.prompt : undefined,
+      })
       try {
         if (g.child.stdout) {
           const lines = createInterface({ input: g.child.stdout, crlfDelay: Number.POSITIVE_INFINITY })
           for await (const line of lines) {
-            if (input.signal.aborted || timedOut) break
+            if (input.signal.aborted || guard.timedOut()) break
             const event = parse === 'ndjson' ? parseNdjsonEventLine(line) : textEvent(`${line}\n`)
             if (event) yield event
           }
@@ -121,7 +112,7 @@ export function commandHarness(options: CommandHarnessOptions): LocalHarness {
           return
         }
         if (input.signal.aborted) throw createAbortError(`${name} aborted`)
-        if (timedOut) {
+        if (guard.timedOut()) {
           yield { type: 'error', data: { message: `${name} timed out after ${options.timeoutMs} ms and was killed`, code: 'timeout', harness: name } }
           yield { type: 'result', data: { exitCode: 124, timedOut: true } }
           return
@@ -135,8 +126,7 @@ export function commandHarness(options: CommandHarnessOptions): LocalHarness {
         }
         yield { type: 'result', data: { exitCode } }
       } finally {
-        if (timer) clearTimeout(timer)
-        input.signal.removeEventListener('abort', onAbort)
+        guard.dispose()
         // Reached on early stop of the consumer too: never leave the tree running.
         g.kill()
       }

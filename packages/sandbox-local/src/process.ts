@@ -130,6 +130,44 @@ export function spawnGroup(
   return { child, pgid: pgid ?? -1, done, kill }
 }
 
+/**
+ * Wires a spawned group's lifetime: writes `input` to its stdin, kills the
+ * whole group after `timeoutMs` or when `signal` aborts. `dispose` removes the
+ * timer and the abort listener once the group is done.
+ */
+export function guardGroup(
+  g: { child: { stdin?: NodeJS.WritableStream | null }; kill(): void },
+  options: { timeoutMs?: number; signal?: AbortSignal; input?: string },
+): { timedOut(): boolean; aborted(): boolean; dispose(): void } {
+  if (options.input !== undefined && g.child.stdin) {
+    g.child.stdin.on('error', () => {})
+    g.child.stdin.end(options.input)
+  }
+  let timedOut = false
+  let aborted = false
+  const timer =
+    options.timeoutMs !== undefined && options.timeoutMs > 0
+      ? setTimeout(() => {
+          timedOut = true
+          g.kill()
+        }, options.timeoutMs)
+      : undefined
+  const onAbort = (): void => {
+    aborted = true
+    g.kill()
+  }
+  if (options.signal?.aborted) onAbort()
+  else options.signal?.addEventListener('abort', onAbort, { once: true })
+  return {
+    timedOut: () => timedOut,
+    aborted: () => aborted,
+    dispose: () => {
+      if (timer) clearTimeout(timer)
+      options.signal?.removeEventListener('abort', onAbort)
+    },
+  }
+}
+
 /** Result of {@link runGroupCommand}. */
 export interface GroupCommandResult {
   exitCode: number
@@ -161,36 +199,17 @@ export async function runGroupCommand(
   const err: Buffer[] = []
   g.child.stdout?.on('data', (b: Buffer) => out.push(b))
   g.child.stderr?.on('data', (b: Buffer) => err.push(b))
-  if (options.input !== undefined && g.child.stdin) {
-    g.child.stdin.on('error', () => {})
-    g.child.stdin.end(options.input)
-  }
-  let timedOut = false
-  let aborted = false
-  const timer =
-    options.timeoutMs !== undefined && options.timeoutMs > 0
-      ? setTimeout(() => {
-          timedOut = true
-          g.kill()
-        }, options.timeoutMs)
-      : undefined
-  const onAbort = (): void => {
-    aborted = true
-    g.kill()
-  }
-  if (options.signal?.aborted) onAbort()
-  else options.signal?.addEventListener('abort', onAbort, { once: true })
+  const guard = guardGroup(g, options)
   try {
     const exitCode = await g.done
     return {
       exitCode,
       stdout: Buffer.concat(out).toString('utf8'),
       stderr: Buffer.concat(err).toString('utf8'),
-      timedOut,
-      aborted,
+      timedOut: guard.timedOut(),
+      aborted: guard.aborted(),
     }
   } finally {
-    if (timer) clearTimeout(timer)
-    options.signal?.removeEventListener('abort', onAbort)
+    guard.dispose()
   }
 }
