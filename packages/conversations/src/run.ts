@@ -57,7 +57,7 @@ export async function runConversation(conversation: Conversation, options: RunCo
  */
 export async function* runConversationStream(conversation: Conversation, options: RunConversationOptions): AsyncGenerator<ConversationStreamEvent, void> {
   assertRunnable(conversation, options)
-  const clock: Clock = systemClock
+  const clock: Clock = options.clock ?? systemClock
   const { journal, signal } = options
   const runId = options.runId ?? `conv_${randomUuid()}`
   const participants = conversation.participants

@@ -3,7 +3,8 @@
  * turns through their own `AgentExecutionBackend`s under a policy (turn order,
  * halting, credit ceiling, call policy).
  */
-import type { AgentExecutionBackend } from '@tangle-network/agent-runtime-core'
+
+import type { AgentExecutionBackend, Clock } from '@tangle-network/agent-runtime-core'
 import type { BackendCallPolicy } from './call-policy.js'
 import type { ConversationJournal } from './journal/types.js'
 import type { PropagatedHeaders } from './forward-headers.js'
@@ -114,6 +115,8 @@ export interface RunConversationOptions {
   inboundDepth?: number
   /** The enclosing turn's id when this conversation runs inside another turn. */
   parentTurnId?: string
+  /** Epoch-ms clock for timestamps, durations and circuit-breaker cooldowns; default the wall clock. */
+  clock?: Clock
 }
 
 /** The outcome of a conversation run. @stable */

@@ -287,3 +287,20 @@ describe('runConversation with a journal', () => {
     expect(result.halted).toEqual({ kind: 'max_credits', spentCents: 6, capCents: 5 })
   })
 })
+
+describe('runConversation clock', () => {
+  it('stamps turns, events and the result from an injected clock', async () => {
+    const { conv } = two({ maxTurns: 2 })
+    let now = Date.parse('2030-01-01T00:00:00.000Z')
+    const clock = () => (now += 250) // every reading advances 250 ms
+    const events = await collect(runConversationStream(conv, { seed: 'hi', runId: 'clocked', clock }))
+    const end = events.at(-1)
+    expect(end?.type).toBe('conversation_end')
+    const result = (end as Extract<ConversationStreamEvent, { type: 'conversation_end' }>).result
+    expect(result.startedAt.startsWith('2030-01-01T00:00:00')).toBe(true)
+    expect(result.endedAt.startsWith('2030-01-01T00:00:0')).toBe(true)
+    expect(result.durationMs).toBeGreaterThan(0)
+    expect(result.durationMs % 250).toBe(0)
+    for (const e of events) expect(e.timestamp?.startsWith('2030-01-01')).toBe(true)
+  })
+})

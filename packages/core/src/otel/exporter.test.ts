@@ -183,4 +183,16 @@ describe('createOtelExporter over a live OTLP receiver', () => {
     expect(await serviceOf({ resourceAttributes: { 'service.name': 'billing', team: 'ai' } })).toBe('billing')
     expect(await serviceOf({ serviceName: 'svc', resourceAttributes: { 'service.name': 'billing' } })).toBe('svc')
   })
+
+  it('falls back to OTEL_SERVICE_NAME, then agent-runtime', async () => {
+    const serviceOf = async (env: Record<string, string>) => {
+      const memory = new InMemorySpanExporter()
+      const exporter = createOtelExporter({ env, endpoint: 'http://127.0.0.1:1', spanExporter: memory })
+      exporter?.exportSpan(span(1))
+      await exporter?.flush()
+      return memory.getFinishedSpans()[0].resource.attributes['service.name']
+    }
+    expect(await serviceOf({ OTEL_SERVICE_NAME: 'checkout' })).toBe('checkout')
+    expect(await serviceOf({})).toBe('agent-runtime')
+  })
 })

@@ -16,7 +16,7 @@ export interface OtelExporterOptions {
   endpoint?: string
   /** Request headers, merged over `OTEL_EXPORTER_OTLP_HEADERS` (`k=v,k=v`). */
   headers?: Record<string, string>
-  /** `service.name` of the resource. Default: `resourceAttributes['service.name']`, else `agent-runtime`. */
+  /** `service.name` of the resource. Default: `resourceAttributes['service.name']`, else `OTEL_SERVICE_NAME`, else `agent-runtime`. */
   serviceName?: string
   /** Extra resource attributes. */
   resourceAttributes?: Record<string, string | number | boolean>
@@ -153,8 +153,9 @@ export function createOtelExporter(options: OtelExporterOptions = {}): OtelExpor
   const batchSize = Math.floor(atLeast(options.batchSize, 64, 1, 'batchSize'))
   const flushIntervalMs = atLeast(options.flushIntervalMs, 5000, 0, 'flushIntervalMs')
   const timeoutMs = atLeast(options.timeoutMs, 10_000, 1, 'timeoutMs')
-  // `serviceName` wins, then a `service.name` the caller put in resourceAttributes, then the default.
-  const serviceName = options.serviceName ?? options.resourceAttributes?.['service.name'] ?? 'agent-runtime'
+  // `serviceName` wins, then a `service.name` the caller put in resourceAttributes,
+  // then the standard OTEL_SERVICE_NAME, then the default.
+  const serviceName = options.serviceName ?? options.resourceAttributes?.['service.name'] ?? envValue(env, 'OTEL_SERVICE_NAME') ?? 'agent-runtime'
   const resourceAttributes = { ...options.resourceAttributes, 'service.name': serviceName }
 
   let buffer: OtelSpan[] = []

@@ -68,7 +68,12 @@ describe('isForbiddenPath', () => {
     expect(isForbiddenPath('infra', ['infra'])).toBe(true)
     expect(isForbiddenPath('INFRA/x.tf', ['./infra'])).toBe(true)
     expect(isForbiddenPath('package.json', ['package.json'])).toBe(true)
-    expect(isForbiddenPath('infrastructure.md', ['infra'])).toBe(false)
+    // A bare entry is a plain prefix (fail closed); a trailing slash limits it to the folder.
+    expect(isForbiddenPath('infrastructure.md', ['infra'])).toBe(true)
+    expect(isForbiddenPath('src/generated.ts', ['src/gen'])).toBe(true)
+    expect(isForbiddenPath('infrastructure.md', ['infra/'])).toBe(false)
+    expect(isForbiddenPath('src/generated.ts', ['src/gen/'])).toBe(false)
+    expect(isForbiddenPath('infra', ['infra/'])).toBe(true)
     expect(isForbiddenPath('src/a.ts', [''])).toBe(false)
     expect(isForbiddenPath('src/a.ts', [])).toBe(false)
   })

@@ -21,7 +21,7 @@ export interface CoderTask {
   testCmd?: string
   /** Shell command that typechecks inside the box, e.g. `npx tsc --noEmit`. */
   typecheckCmd?: string
-  /** Paths the change may not touch (exact, or a directory prefix). The secret-path floor applies regardless. */
+  /** Paths the change may not touch: exact, or any path starting with the entry (end it with `/` for a folder only). The secret-path floor applies regardless. */
   forbiddenPaths?: string[]
   /** Largest accepted diff, in changed lines (insertions + deletions). Default 400. */
   maxDiffLines?: number

@@ -43,10 +43,11 @@ export function isSecretPath(path: string): boolean {
 }
 
 /**
- * True when `path` equals one of `forbidden` or lies under one of them. A
- * prefix only matches at a segment boundary: `src/gen` forbids `src/gen/a.ts`
- * but not `src/generated.ts`. Leading `./` and trailing `/` are ignored, and
- * case is ignored too: on a case-insensitive file system `INFRA/x` writes into `infra/`.
+ * True when `path` matches one of `forbidden`, exactly or by prefix. The gate
+ * fails closed: `src/gen` forbids `src/gen/a.ts` and also `src/generated.ts`.
+ * End an entry with `/` to forbid only a folder's contents (`infra/` forbids
+ * `infra/main.tf` but not `infrastructure.md`). A leading `./` is ignored, and
+ * so is case: on a case-insensitive file system `INFRA/x` writes into `infra/`.
  * @example
  * isForbiddenPath('infra/prod/main.tf', ['infra/']) // true
  * @experimental
@@ -56,7 +57,8 @@ export function isForbiddenPath(path: string, forbidden: readonly string[]): boo
   for (const entry of forbidden) {
     const prefix = normalizePath(entry)
     if (prefix === '') continue
-    if (target === prefix || target.startsWith(`${prefix}/`)) return true
+    const folderOnly = /[\\/]$/.test(entry.trim())
+    if (target === prefix || target.startsWith(folderOnly ? `${prefix}/` : prefix)) return true
   }
   return false
 }
