@@ -210,3 +210,22 @@ describe('createPropagatingTraceEmitter and the loop context', () => {
     expect(root?.parentSpanId).toBeUndefined()
   })
 })
+
+describe('createPropagatingTraceEmitter and parent sampling', () => {
+  const unsampled = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00'
+  it('does not export a loop whose parent was not sampled, but still forwards its events', async () => {
+    const exporter = recordingExporter()
+    const forwarded: string[] = []
+    const emitter = createPropagatingTraceEmitter({ exporter, env: { TRACEPARENT: unsampled }, useActiveContext: false, forward: { emit: (e) => void forwarded.push(e.kind) } })
+    for (const e of run('r1')) await emitter.emit(e)
+    expect(exporter.exported).toEqual([])
+    expect(forwarded).toHaveLength(6)
+  })
+
+  it('exports anyway when honorParentSampling is false', async () => {
+    const exporter = recordingExporter()
+    const emitter = createPropagatingTraceEmitter({ exporter, env: { TRACEPARENT: unsampled }, useActiveContext: false, honorParentSampling: false })
+    for (const e of run('r1')) await emitter.emit(e)
+    expect(exporter.exported.find((s) => s.name === 'loop')?.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736')
+  })
+})

@@ -16,6 +16,11 @@ export interface PropagatingTraceEmitterOptions {
   env?: OtelEnv
   /** Join the active span of a registered OpenTelemetry SDK. Default true. */
   useActiveContext?: boolean
+  /**
+   * Skip exporting loops whose parent was explicitly not sampled (as OTEL's
+   * parent-based sampling does); their events are still forwarded. Default true.
+   */
+  honorParentSampling?: boolean
   /** `tangle.subject.key` of every loop span. */
   subjectKey?: string
   /** Flush the exporter when a loop ends, so short-lived processes lose nothing. Default true. */
@@ -94,6 +99,7 @@ export function createPropagatingTraceEmitter(options: PropagatingTraceEmitterOp
         run.events.push(event)
         if (event.kind !== 'loop.ended') return
         runs.delete(event.runId)
+        if (run.parent.sampled === false && options.honorParentSampling !== false) return
         const spans = buildLoopOtelSpans(run.events, run.parent.traceId, run.parent.parentSpanId, { subjectKey: options.subjectKey })
         options.onSpans?.(spans, event.runId)
         exporter.exportSpans(spans)

@@ -59,7 +59,9 @@ describe('resolveTraceParent', () => {
       traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
       parentSpanId: '00f067aa0ba902b7',
       source: 'traceparent',
+      sampled: true,
     })
+    expect(resolveTraceParent({ env: { TRACEPARENT: TP.replace(/-01$/, '-00') } })?.sampled).toBe(false)
     expect(resolveTraceParent({ env: { traceparent: TP } })?.source).toBe('traceparent')
     expect(resolveTraceParent({ env: { TRACEPARENT: 'nonsense' } })).toBeUndefined()
     expect(resolveTraceParent({ env: {} })).toBeUndefined()
@@ -89,8 +91,8 @@ describe('joining an application OpenTelemetry SDK', () => {
       span.end()
       return { ...inside, ids: span.spanContext() }
     })
-    expect(seen.active).toEqual({ traceId: seen.ids.traceId, spanId: seen.ids.spanId })
-    expect(seen.resolved).toEqual({ traceId: seen.ids.traceId, parentSpanId: seen.ids.spanId, source: 'active-context' })
+    expect(seen.active).toEqual({ traceId: seen.ids.traceId, spanId: seen.ids.spanId, sampled: true })
+    expect(seen.resolved).toEqual({ traceId: seen.ids.traceId, parentSpanId: seen.ids.spanId, source: 'active-context', sampled: true })
     expect(seen.explicit).toBe('explicit')
     expect(seen.optedOut).toBeUndefined()
     expect(memory.getFinishedSpans().map((s) => s.name)).toEqual(['handle-request'])

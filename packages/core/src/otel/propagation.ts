@@ -1,4 +1,4 @@
-import { isSpanContextValid, trace } from '@opentelemetry/api'
+import { isSpanContextValid, TraceFlags, trace } from '@opentelemetry/api'
 import { type OtelEnv, defaultEnv, envValue } from './env.js'
 import { normalizeSpanId, normalizeTraceId } from './spans.js'
 
@@ -51,6 +51,8 @@ export interface ResolvedTraceParent {
   traceId: string
   parentSpanId?: string
   source: TraceParentSource
+  /** False when the parent was explicitly not sampled (traceparent flags, or the active span's trace flags). */
+  sampled?: boolean
 }
 
 /** Options of {@link resolveTraceParent}. @experimental */
@@ -70,10 +72,12 @@ export interface ResolveTraceParentOptions {
  * @example
  * tracer.startActiveSpan('job', (span) => activeOtelParent()) // { traceId, spanId } of `span`
  */
-export function activeOtelParent(): { traceId: string; spanId: string } | undefined {
+export function activeOtelParent(): { traceId: string; spanId: string; sampled: boolean } | undefined {
   try {
     const context = trace.getActiveSpan()?.spanContext()
-    return context && isSpanContextValid(context) ? { traceId: context.traceId, spanId: context.spanId } : undefined
+    return context && isSpanContextValid(context)
+      ? { traceId: context.traceId, spanId: context.spanId, sampled: (context.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED }
+      : undefined
   } catch {
     return undefined
   }
@@ -98,7 +102,7 @@ export function resolveTraceParent(options: ResolveTraceParentOptions = {}): Res
   }
   if (options.useActiveContext !== false) {
     const active = activeOtelParent()
-    if (active) return { traceId: active.traceId, parentSpanId: active.spanId, source: 'active-context' }
+    if (active) return { traceId: active.traceId, parentSpanId: active.spanId, source: 'active-context', sampled: active.sampled }
   }
   const env = options.env ?? defaultEnv()
   const traceId = envValue(env, 'TRACE_ID')
@@ -107,5 +111,5 @@ export function resolveTraceParent(options: ResolveTraceParentOptions = {}): Res
     return { traceId: normalizeTraceId(traceId), parentSpanId: parent ? normalizeSpanId(parent) : undefined, source: 'env' }
   }
   const header = parseTraceparent(envValue(env, 'TRACEPARENT') ?? envValue(env, 'traceparent'))
-  return header ? { traceId: header.traceId, parentSpanId: header.spanId, source: 'traceparent' } : undefined
+  return header ? { traceId: header.traceId, parentSpanId: header.spanId, source: 'traceparent', sampled: header.sampled } : undefined
 }
