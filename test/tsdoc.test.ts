@@ -35,8 +35,18 @@ function stabilityTag(decl: ts.Declaration): string | undefined {
   return /@(stable|experimental)\b/.exec(doc)?.[1]
 }
 
+function isFunction(decl: ts.Declaration): boolean {
+  if (ts.isFunctionDeclaration(decl)) return true
+  return ts.isVariableDeclaration(decl) && !!decl.initializer && (ts.isArrowFunction(decl.initializer) || ts.isFunctionExpression(decl.initializer))
+}
+
+function hasExample(decl: ts.Declaration): boolean {
+  const owners = ts.isVariableDeclaration(decl) ? [decl, decl.parent.parent] : [decl]
+  return owners.some((o) => ts.getJSDocTags(o).some((t) => t.tagName.text === 'example'))
+}
+
 describe('public API documentation', () => {
-  it('tags every export of every entry point @stable or @experimental', () => {
+  it('tags every export @stable or @experimental, and gives every exported function an @example', () => {
     const files = entryFiles()
     const program = ts.createProgram(files, {
       module: ts.ModuleKind.NodeNext,
@@ -48,6 +58,7 @@ describe('public API documentation', () => {
     })
     const checker = program.getTypeChecker()
     const missing: string[] = []
+    const noExample: string[] = []
     let checked = 0
     for (const file of files) {
       const sf = program.getSourceFile(file)
@@ -59,14 +70,14 @@ describe('public API documentation', () => {
         const decls = (symbol.declarations ?? []).filter((d) => d.getSourceFile().fileName.startsWith(join(root, 'packages')))
         if (decls.length === 0) continue
         checked++
-        if (!decls.some((d) => stabilityTag(d) !== undefined)) {
-          const d = decls[0]!
-          const where = `${d.getSourceFile().fileName.slice(root.length + 1)}:${d.getSourceFile().getLineAndCharacterOfPosition(d.getStart()).line + 1}`
-          missing.push(`${exported.name} (${where})`)
-        }
+        const d = decls[0]!
+        const where = `${d.getSourceFile().fileName.slice(root.length + 1)}:${d.getSourceFile().getLineAndCharacterOfPosition(d.getStart()).line + 1}`
+        if (!decls.some((decl) => stabilityTag(decl) !== undefined)) missing.push(`${exported.name} (${where})`)
+        if (isFunction(d) && !hasExample(d)) noExample.push(`${exported.name} (${where})`)
       }
     }
     expect(checked).toBeGreaterThan(300)
     expect(missing, `exports without @stable/@experimental:\n${missing.join('\n')}`).toEqual([])
+    expect(noExample, `exported functions without an @example:\n${noExample.join('\n')}`).toEqual([])
   }, 120_000)
 })

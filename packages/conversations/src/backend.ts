@@ -102,7 +102,12 @@ function* refuse(kind: string, message: string): Generator<BackendStreamEvent> {
   yield { type: 'final', status: 'failed', reason: message, error: { kind: 'backend', message } }
 }
 
-/** A one-line description of a halt, for logs and `final.reason`. @stable */
+/**
+ * A one-line description of a halt, for logs and `final.reason`.
+ * @stable
+ * @example
+ * describeHalt({ kind: 'max_turns', turns: 6 }) // 'conversation reached max turns (6)'
+ */
 export function describeHalt(halt: HaltReason): string {
   switch (halt.kind) {
     case 'max_turns':

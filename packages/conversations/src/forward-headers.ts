@@ -33,12 +33,22 @@ export const DEFAULT_MAX_DEPTH = 4
 
 const FORWARD_HEADER_NAMES: ReadonlySet<string> = new Set(Object.values(FORWARD_HEADERS))
 
-/** True when `name` (any case) is one of the {@link FORWARD_HEADERS}. @stable */
+/**
+ * True when `name` (any case) is one of the {@link FORWARD_HEADERS}.
+ * @stable
+ * @example
+ * isForwardHeader('X-Tangle-Forwarded-Depth') // true
+ */
 export function isForwardHeader(name: string): boolean {
   return FORWARD_HEADER_NAMES.has(name.toLowerCase())
 }
 
-/** Reads one header case-insensitively; the first value of an array wins. @stable */
+/**
+ * Reads one header case-insensitively; the first value of an array wins.
+ * @stable
+ * @example
+ * readHeader(req.headers, 'x-tangle-runid')
+ */
 export function readHeader(headers: Readonly<Record<string, string | string[] | undefined>> | undefined, name: string): string | undefined {
   if (!headers) return undefined
   const wanted = name.toLowerCase()

@@ -13,7 +13,13 @@ export type AgentRuntimeErrorCode =
   | 'planner'
   | (string & {})
 
-/** Base class of every error this library throws on purpose. @stable */
+/**
+ * Base class of every error this library throws on purpose. Match on `code`
+ * rather than the class, so copies of the package in one bundle still agree.
+ * @stable
+ * @example
+ * try { await runLoop(options) } catch (err) { if ((err as AgentRuntimeError).code === 'validation') return badRequest(err) }
+ */
 export class AgentRuntimeError extends Error {
   readonly code: AgentRuntimeErrorCode
   constructor(code: AgentRuntimeErrorCode, message: string, options?: { cause?: unknown }) {
@@ -52,7 +58,12 @@ export class NotFoundError extends AgentRuntimeError {
 /** Longest response body kept on a {@link BackendTransportError}, in characters. @stable */
 export const MAX_ERROR_BODY_CHARS = 2048
 
-/** Truncates an upstream error body to {@link MAX_ERROR_BODY_CHARS}, marking the cut with an ellipsis. @stable */
+/**
+ * Truncates an upstream error body to {@link MAX_ERROR_BODY_CHARS}, marking the cut with an ellipsis.
+ * @stable
+ * @example
+ * truncateErrorBody('x'.repeat(5000))?.length // 2049
+ */
 export function truncateErrorBody(body: string | undefined): string | undefined {
   if (body === undefined) return undefined
   return body.length > MAX_ERROR_BODY_CHARS ? `${body.slice(0, MAX_ERROR_BODY_CHARS)}…` : body
@@ -103,19 +114,34 @@ export class PlannerError extends AgentRuntimeError {
   }
 }
 
-/** True when `err` is an abort (DOM `AbortError` or an error named so). @stable */
+/**
+ * True when `err` is an abort (DOM `AbortError` or an error named so).
+ * @stable
+ * @example
+ * catch (err) { if (isAbortError(err)) return // the caller cancelled }
+ */
 export function isAbortError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'AbortError'
 }
 
-/** Builds the error thrown when an operation is cancelled through an `AbortSignal`. @stable */
+/**
+ * Builds the error thrown when an operation is cancelled through an `AbortSignal`.
+ * @stable
+ * @example
+ * if (signal.aborted) throw createAbortError('loop aborted', signal.reason)
+ */
 export function createAbortError(message = 'aborted', cause?: unknown): Error {
   const err = new Error(message, cause === undefined ? undefined : { cause })
   err.name = 'AbortError'
   return err
 }
 
-/** Extracts a human-readable message from any thrown value. @stable */
+/**
+ * Extracts a human-readable message from any thrown value.
+ * @stable
+ * @example
+ * errorMessage(new Error('boom')) // 'boom'; errorMessage({ code: 1 }) // '{"code":1}'
+ */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message
   if (typeof err === 'string') return err

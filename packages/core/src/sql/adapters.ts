@@ -10,7 +10,12 @@ export interface BetterSqlite3Like {
   }
 }
 
-/** Wraps a better-sqlite3 database as a {@link SqlAdapter}. @stable */
+/**
+ * Wraps a better-sqlite3 database as a {@link SqlAdapter}.
+ * @stable
+ * @example
+ * const sql = betterSqlite3ToSqlAdapter(new Database('.agent-runtime/state.db'))
+ */
 export function betterSqlite3ToSqlAdapter(db: BetterSqlite3Like): SqlAdapter {
   if (!db || typeof db.prepare !== 'function') {
     throw new ValidationError('betterSqlite3ToSqlAdapter: expected a better-sqlite3 Database (an object with prepare()); pass `new Database(path)`.')
@@ -47,6 +52,8 @@ export interface PgQueryableLike {
  * Translates `?` placeholders to PostgreSQL's `$1, $2, …`, leaving question
  * marks inside quoted strings, quoted identifiers and comments untouched.
  * @stable
+ * @example
+ * toPostgresPlaceholders("SELECT * FROM t WHERE a = ? AND b = '?'") // "… a = $1 AND b = '?'"
  */
 export function toPostgresPlaceholders(sql: string): string {
   let out = ''
@@ -94,7 +101,12 @@ function findQuoteEnd(sql: string, start: number, quote: string): number {
   return sql.length
 }
 
-/** Wraps a node-postgres `Pool` or `Client` as a {@link SqlAdapter}. @stable */
+/**
+ * Wraps a node-postgres `Pool` or `Client` as a {@link SqlAdapter}; `?` placeholders become `$n`.
+ * @stable
+ * @example
+ * const sql = pgToSqlAdapter(new pg.Pool({ connectionString: process.env.DATABASE_URL }))
+ */
 export function pgToSqlAdapter(pg: PgQueryableLike): SqlAdapter {
   if (!pg || typeof pg.query !== 'function') {
     throw new ValidationError('pgToSqlAdapter: expected a pg Pool or Client (an object with query()); pass `new pg.Pool({ connectionString })`.')
@@ -122,7 +134,12 @@ export interface D1DatabaseLike {
   }
 }
 
-/** Wraps a Cloudflare D1 database as a {@link SqlAdapter}. @stable */
+/**
+ * Wraps a Cloudflare D1 database as a {@link SqlAdapter}.
+ * @stable
+ * @example
+ * export default { fetch: (req: Request, env: { DB: D1DatabaseLike }) => handle(req, d1ToSqlAdapter(env.DB)) }
+ */
 export function d1ToSqlAdapter(d1: D1DatabaseLike): SqlAdapter {
   if (!d1 || typeof d1.prepare !== 'function') {
     throw new ValidationError('d1ToSqlAdapter: expected a D1 database binding (an object with prepare()); pass env.DB.')

@@ -23,7 +23,12 @@ export const FAILURE_CLASSES = [
 /** One of {@link FAILURE_CLASSES}. @stable */
 export type FailureClass = (typeof FAILURE_CLASSES)[number]
 
-/** True when `value` is one of {@link FAILURE_CLASSES}. @stable */
+/**
+ * True when `value` is one of {@link FAILURE_CLASSES}.
+ * @stable
+ * @example
+ * isFailureClass('timeout') // true; isFailureClass('oops') // false
+ */
 export function isFailureClass(value: unknown): value is FailureClass {
   return typeof value === 'string' && (FAILURE_CLASSES as readonly string[]).includes(value)
 }

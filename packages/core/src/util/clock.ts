@@ -4,13 +4,28 @@ export type Clock = () => number
 /** A source of unique ids. @stable */
 export type IdSource = () => string
 
-/** The wall clock. @stable */
+/**
+ * The wall clock.
+ * @stable
+ * @example
+ * const startedAt = systemClock()
+ */
 export const systemClock: Clock = () => Date.now()
 
-/** A random UUID from Web Crypto (Node 20+, Bun, Deno, Workers). @stable */
+/**
+ * A random UUID from Web Crypto (Node 20+, Bun, Deno, Workers).
+ * @stable
+ * @example
+ * const runId = `conv_${randomUuid()}`
+ */
 export const randomUuid: IdSource = () => globalThis.crypto.randomUUID()
 
-/** `n` random base-36 characters from Web Crypto. @stable */
+/**
+ * `n` random base-36 characters from Web Crypto.
+ * @stable
+ * @example
+ * randomBase36(8) // e.g. 'k3x9q0ab'
+ */
 export function randomBase36(n = 8): string {
   const bytes = new Uint8Array(n)
   globalThis.crypto.getRandomValues(bytes)
@@ -19,7 +34,12 @@ export function randomBase36(n = 8): string {
   return out
 }
 
-/** ISO-8601 string of an epoch-ms clock reading. @stable */
+/**
+ * ISO-8601 string of an epoch-ms clock reading.
+ * @stable
+ * @example
+ * isoNow(() => 0) // '1970-01-01T00:00:00.000Z'
+ */
 export function isoNow(clock: Clock = systemClock): string {
   return new Date(clock()).toISOString()
 }

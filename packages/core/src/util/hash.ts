@@ -1,4 +1,9 @@
-/** FNV-1a 32-bit hash of a string's UTF-16 code units, as 8 lowercase hex chars. @stable */
+/**
+ * FNV-1a 32-bit hash of a string's UTF-16 code units, as 8 lowercase hex chars.
+ * @stable
+ * @example
+ * fnv1a32('a') // 'e40c292c'
+ */
 export function fnv1a32(input: string): string {
   let h = 0x811c9dc5
   for (let i = 0; i < input.length; i++) {
@@ -12,6 +17,8 @@ export function fnv1a32(input: string): string {
  * Canonical JSON: object keys sorted, `undefined` members dropped, array order
  * kept. Equal values always give equal strings, so it is safe to hash.
  * @stable
+ * @example
+ * canonicalJson({ b: 1, a: [2, 1], c: undefined }) // '{"a":[2,1],"b":1}'
  */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortKeys(value)) ?? 'null'
