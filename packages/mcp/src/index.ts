@@ -1,5 +1,3 @@
-export {}
-
 // Coder delegate, KB gate and executors (issue 11, delegates half).
 export * from './coder-delegate/index.js'
 export * from './executors.js'

@@ -154,7 +154,7 @@ export async function selectCoderWinner(
       }
     } else {
       const outcomes = await Promise.all(valid.map((it) => review(reviewer, it, signal)))
-      valid.forEach((it, i) => consider(it, outcomes[i]))
+      for (const [i, it] of valid.entries()) consider(it, outcomes[i])
     }
     if (signal?.aborted) throw createAbortError('aborted', signal.reason)
   }
