@@ -184,10 +184,17 @@ describe('createDefaultCoderDelegate: selection over real worktrees', () => {
 
   it('sends every loop event to the trace emitter, with the delegate winner in loop.ended', async () => {
     const events: LoopTraceEvent[] = []
-    const { delegate, ctx } = setup({ fanoutHarnesses: ['fix-noisy', 'fix-small'], winnerSelection: 'first-approved', traceEmitter: { emit: (e) => void events.push(e) } })
+    const { delegate, ctx } = setup({
+      fanoutHarnesses: ['fix-noisy', 'fix-small'],
+      winnerSelection: 'first-approved',
+      traceEmitter: { emit: (e) => void events.push(e) },
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      parentSpanId: 'b7ad6b7169203331',
+    })
     const out = await delegate(args({ variants: 2 }), ctx)
     const kinds = events.map((e) => e.kind)
     expect(kinds[0]).toBe('loop.started')
+    expect(events[0]?.payload).toMatchObject({ traceId: '0af7651916cd43dd8448eb211c80319c', parentSpanId: 'b7ad6b7169203331' })
     expect(kinds.filter((k) => k === 'loop.iteration.dispatch')).toHaveLength(2)
     expect(kinds.filter((k) => k === 'loop.iteration.ended')).toHaveLength(2)
     const ended = events.find((e) => e.kind === 'loop.ended')
