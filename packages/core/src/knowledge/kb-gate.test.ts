@@ -1,4 +1,5 @@
 import { createKbGate, type FactCandidate, isKbGate, normalizeKbText, ValidationError } from '@tangle-network/agent-runtime-core'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 
 const SOURCE = `ACME Corp annual report.
@@ -45,6 +46,9 @@ describe('createKbGate floor', () => {
     expect(await gate(fact({ value: 12_500, verbatimPassage: 'headcount reached 12,500 people' }))).toEqual({ accepted: true })
     expect(await gate(fact({ value: 950_000_000, verbatimPassage: 'up from 950 million dollars' }))).toEqual({ accepted: true })
     expect(await gate(fact({ value: 0.42, verbatimPassage: 'a dividend of 0.42 per share' }))).toEqual({ accepted: true })
+    // Float noise from arithmetic (0.1 + 0.2 = 0.30000000000000004) is not part of the value.
+    const noisy = 'The payout ratio was 0.3 of earnings.'
+    expect(await gate(fact({ value: 0.1 + 0.2, verbatimPassage: 'payout ratio was 0.3 of earnings', sourceText: noisy }))).toEqual({ accepted: true })
     const billion = 'Revenue: 3.3 billion dollars in total.'
     expect(await gate(fact({ value: 3_300_000_000, verbatimPassage: 'revenue: 3.3 billion dollars', sourceText: billion }))).toEqual({ accepted: true })
     const plain = 'The plant made 7000000 units.'
@@ -145,5 +149,37 @@ describe('createKbGate judges', () => {
     expect(() => createKbGate({ selfArtifactKinds: ['spec', ''] })).toThrow(/selfArtifactKinds/)
     expect(isKbGate(createKbGate())).toBe(true)
     expect(isKbGate(async () => ({ accepted: true }))).toBe(false)
+  })
+})
+
+describe('createKbGate value matching (properties)', () => {
+  const gate = createKbGate()
+  const source = (passage: string) => `Report. ${passage}. End.`
+
+  it('finds any integer in its plain or comma form, and never inside a longer number', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 999_999_999_999 }), fc.boolean(), fc.integer({ min: 0, max: 9 }), async (n, commas, digit) => {
+        const written = commas ? n.toLocaleString('en-US') : String(n)
+        const passage = `the measured total was ${written} units`
+        expect(await gate(fact({ value: n, verbatimPassage: passage, sourceText: source(passage) }))).toEqual({ accepted: true })
+        // The same number with one more digit is a different number.
+        const longer = `the measured total was ${written}${digit} units`
+        expect(await gate(fact({ value: n, verbatimPassage: longer, sourceText: source(longer) }))).toMatchObject({ vetoedBy: 'value-in-passage' })
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  // The scaled forms apply from one unit up (≥ 1e9 for billion, ≥ 1e6 for million), as in the reference.
+  it('finds "X billion" and "X million" for values written that way', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 10, max: 9999 }), fc.constantFrom(['billion', 1e9], ['million', 1e6]), async (tenths, [word, scale]) => {
+        const x = tenths / 10
+        const passage = `revenue reached ${x} ${word} this year`
+        const value = Math.round(tenths * (scale as number)) / 10
+        expect(await gate(fact({ value, verbatimPassage: passage, sourceText: source(passage) }))).toEqual({ accepted: true })
+      }),
+      { numRuns: 200 },
+    )
   })
 })
