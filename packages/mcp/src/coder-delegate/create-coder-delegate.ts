@@ -52,6 +52,10 @@ export interface DefaultCoderDelegateOptions {
   traceEmitter?: LoopTraceEmitter
   /** Longest a test or typecheck command may run, in ms. Default 600 000. */
   commandTimeoutMs?: number
+  /** Trace every delegation's loop joins (e.g. the caller's `TRACE_ID`), passed to `runLoop` as `ctx.traceId`. */
+  traceId?: string
+  /** Span the loop's root span hangs under (e.g. `PARENT_SPAN_ID`), passed as `ctx.parentSpanId`. */
+  parentSpanId?: string
 }
 
 /** What the default coder delegate returns: the shared contract plus the review and the turned-down candidates. @experimental */
@@ -200,7 +204,13 @@ export function createDefaultCoderDelegate(options: DefaultCoderDelegateOptions)
       selection = await selectCoderWinner(iterations, { strategy, reviewer, signal })
       return selection.winner
     }
-    const loopCtx = { sandboxClient: executor, traceEmitter: progressEmitter(ctx, traceEmitter), ...(signal ? { signal } : {}) }
+    const loopCtx = {
+      sandboxClient: executor,
+      traceEmitter: progressEmitter(ctx, traceEmitter),
+      ...(signal ? { signal } : {}),
+      ...(options.traceId ? { traceId: options.traceId } : {}),
+      ...(options.parentSpanId ? { parentSpanId: options.parentSpanId } : {}),
+    }
 
     let usedHarnesses: string[]
     let result: Awaited<ReturnType<typeof runLoop<CoderTask, CoderOutput, string, CoderVerdict>>>
