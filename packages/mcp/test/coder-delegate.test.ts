@@ -175,6 +175,25 @@ describe('createDefaultCoderDelegate: selection over real worktrees', () => {
     expect(prompts['fix-small']?.[0]?.startsWith('Make node test.mjs pass\n\n## Context\nsum() subtracts instead of adding.\n\n## Rules')).toBe(true)
   })
 
+  it('uses the harness option for a single shot when given', async () => {
+    const { delegate, ctx, prompts } = setup({ fanoutHarnesses: ['fix-small'], harness: 'fix-noisy' })
+    const out = await delegate(args(), ctx)
+    expect([out.harness, out.candidates]).toEqual(['fix-noisy', 1])
+    expect(Object.keys(prompts)).toEqual(['fix-noisy'])
+  })
+
+  it('an abort during review rejects with an AbortError and leaves no sandbox behind', async () => {
+    let env: ReturnType<typeof setup> | undefined
+    const reviewer: CoderReviewer = () => {
+      env?.controller.abort(new Error('cancelled while reviewing'))
+      return { approved: true, recommendation: 'ship', readiness: 1 }
+    }
+    env = setup({ fanoutHarnesses: ['fix-small', 'fix-noisy'], reviewer })
+    const err = await env.delegate(args({ variants: 2 }), env.ctx).catch((e: unknown) => e)
+    expect(isAbortError(err)).toBe(true)
+    expect(boxesLeft(env.root)).toEqual([])
+  })
+
   it('slices the harnesses to variants', async () => {
     const { delegate, ctx, prompts } = setup({ fanoutHarnesses: ['fix-noisy', 'fix-small', 'leak-secret'] })
     const out = await delegate(args({ variants: 2 }), ctx)
