@@ -28,3 +28,4 @@ export { defaultProductionGate, type HeldOutGateOptions, heldOutGate, type Produ
 export { type GenerationCandidate, type GenerationRecord, type ImprovementLoopOptions, type ImprovementLoopResult, runImprovementLoop } from './loop.js'
 export { type OptimizePromptOptions, type OptimizePromptResult, optimizePrompt, type PromotionRecord, type PromptPromoter } from './optimize-prompt.js'
 export { selfImproveLoopRunner } from './self-improve.js'
+export { type GateCalibrationOptions, type GateCalibrationReport, type MeasuredRate, simulateGateCalibration } from './calibration.js'

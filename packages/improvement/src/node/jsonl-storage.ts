@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile } from 'node:fs/promises'
+import { appendFile, mkdir, readFile, truncate } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ValidationError } from '@tangle-network/agent-runtime-core'
 import { cellRecordSchema } from '../storage.js'
@@ -15,7 +15,7 @@ export interface JsonlCampaignStorageOptions {
 /**
  * Campaign storage as JSON lines under `runDir`: one appended line per
  * finished cell. On open it reads every complete line; a line torn by a kill
- * mid-write is ignored (that cell simply runs again). Node-only.
+ * mid-write is cut off (that cell simply runs again). Node-only.
  * @experimental
  * @example
  * const storage = await createJsonlCampaignStorage({ runDir: '.agent-runtime/optimize/support-prompt' })
@@ -46,8 +46,9 @@ export async function createJsonlCampaignStorage(options: JsonlCampaignStorageOp
     if (!parsed.success) throw new ValidationError(`${path}:${i + 1}: not a cell record: ${parsed.error.message}`)
     cells.set(parsed.data.key, parsed.data)
   })
-  // A torn tail has no newline: start the next record on a fresh line.
-  let chain: Promise<void> = text.length > 0 && !text.endsWith('\n') ? appendFile(path, '\n') : Promise.resolve()
+  // A kill mid-write leaves a tail with no newline: cut it off so the file stays one record per line.
+  if (text.length > 0 && !text.endsWith('\n')) await truncate(path, Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1)))
+  let chain: Promise<void> = Promise.resolve()
   return {
     path,
     async get(key) {
