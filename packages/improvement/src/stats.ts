@@ -189,7 +189,9 @@ export function comparePaired(baseline: readonly number[], candidate: readonly n
     let ss = 0
     for (let i = 0; i < n; i++) ss += (sample[i]! - mStar) * (sample[i]! - mStar)
     const seStar = n > 1 ? Math.sqrt(ss / (n - 1)) / Math.sqrt(n) : 0
-    tStars[b] = seStar > 0 ? (mStar - m) / seStar : mStar > m ? Number.POSITIVE_INFINITY : mStar < m ? Number.NEGATIVE_INFINITY : 0
+    // A resample with zero spread (all cells equal, common with binary scores and few cells) has no
+    // standard error of its own; studentize it by the observed one rather than call it infinite.
+    tStars[b] = (mStar - m) / (seStar > 0 ? seStar : se)
   }
   tStars.sort()
   const lowerBoundAt = (level: number): number => {
