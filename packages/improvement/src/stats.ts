@@ -276,33 +276,22 @@ export type CellsNeededOptions = {
   | { /** Continuous judges: standard deviation of the paired difference. */ judge: 'continuous'; sd: number }
 )
 
+/** Standard normal CDF (Abramowitz–Stegun 7.1.26 on erf, |error| < 1.5e-7). */
+function normalCdf(x: number): number {
+  const t = 1 / (1 + (0.3275911 * Math.abs(x)) / Math.SQRT2)
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+  const erf = 1 - poly * Math.exp(-(x * x) / 2)
+  return x >= 0 ? (1 + erf) / 2 : (1 - erf) / 2
+}
+
 /**
- * Paired held-out cells needed to detect a lift with the gate's exact test
- * (binary judges: exact McNemar power, summed over the number of discordant
- * pairs) or its normal approximation (continuous judges).
- * @experimental
- * @example
- * cellsNeeded({ lift: 0.1, judge: 'continuous', sd: 0.1 }) // 8
- * cellsNeeded({ lift: 0.1, judge: 'binary', discordance: 0.15 }) // 122
+ * Smallest n whose exact one-sided sign test reaches `power` when each cell is
+ * discordant with probability `pDisc` and a discordant cell is a win with
+ * probability `pWin` (power summed exactly over the number of discordant cells).
  */
-export function cellsNeeded(options: CellsNeededOptions): number {
-  const alpha = options.alpha ?? 0.025
-  const power = options.power ?? 0.8
-  const { lift } = options
-  if (!(lift > 0 && lift <= 1)) throw new ValidationError(`cellsNeeded: lift must be in (0, 1]; received ${lift}.`)
-  if (options.judge === 'continuous') {
-    if (!(options.sd > 0)) throw new ValidationError(`cellsNeeded: sd must be > 0; received ${options.sd}.`)
-    const z = normalQuantile(1 - alpha) + normalQuantile(power)
-    return Math.ceil(((z * options.sd) / lift) ** 2)
-  }
-  const disc = options.discordance ?? 0.15
-  if (!(disc >= lift && disc <= 1)) {
-    throw new ValidationError(`cellsNeeded: discordance must be in [lift, 1] (a lift of ${lift} needs at least that share of changed cells); received ${disc}.`)
-  }
-  const pWin = (disc + lift) / (2 * disc)
-  // Q[m]: power of the exact test given m discordant pairs.
+function exactSignTestCells(pDisc: number, pWin: number, alpha: number, power: number): number {
   const Q: number[] = []
-  const powerAt = (n: number): number => {
+  for (let n = 1; n <= 20000; n++) {
     for (let m = Q.length; m <= n; m++) {
       let k = m + 1
       let tail = 0
@@ -313,9 +302,37 @@ export function cellsNeeded(options: CellsNeededOptions): number {
       Q[m] = binomialUpperTail(m, k, pWin)
     }
     let total = 0
-    for (let m = 0; m <= n; m++) total += binomPmf(n, m, disc) * Q[m]!
-    return total
+    for (let m = 0; m <= n; m++) total += binomPmf(n, m, pDisc) * Q[m]!
+    if (total >= power) return n
   }
-  for (let n = 1; n <= 20000; n++) if (powerAt(n) >= power) return n
-  throw new ValidationError(`cellsNeeded: more than 20000 cells would be needed for lift ${lift} at discordance ${disc}.`)
+  throw new ValidationError(`cellsNeeded: more than 20000 cells would be needed (discordance ${pDisc}, win share ${pWin.toFixed(3)}).`)
+}
+
+/**
+ * Paired held-out cells the gate needs to ship a true lift with the wanted
+ * power. Binary judges: exact McNemar power, summed over the number of
+ * discordant cells. Continuous judges (Gaussian paired noise): the larger of
+ * the exact sign test's need and the normal approximation of the bootstrap's,
+ * since the gate requires both.
+ * @experimental
+ * @example
+ * cellsNeeded({ lift: 0.1, judge: 'continuous', sd: 0.1 }) // 17
+ * cellsNeeded({ lift: 0.1, judge: 'binary', discordance: 0.15 }) // 122
+ */
+export function cellsNeeded(options: CellsNeededOptions): number {
+  const alpha = options.alpha ?? 0.025
+  const power = options.power ?? 0.8
+  const { lift } = options
+  if (!(lift > 0 && lift <= 1)) throw new ValidationError(`cellsNeeded: lift must be in (0, 1]; received ${lift}.`)
+  if (!(alpha > 0 && alpha < 0.5 && power > 0 && power < 1)) throw new ValidationError(`cellsNeeded: alpha must be in (0, 0.5) and power in (0, 1); received ${alpha} and ${power}.`)
+  if (options.judge === 'continuous') {
+    if (!(options.sd > 0)) throw new ValidationError(`cellsNeeded: sd must be > 0; received ${options.sd}.`)
+    const z = normalQuantile(1 - alpha) + normalQuantile(power)
+    return Math.max(Math.ceil(((z * options.sd) / lift) ** 2), exactSignTestCells(1, normalCdf(lift / options.sd), alpha, power))
+  }
+  const disc = options.discordance ?? 0.15
+  if (!(disc >= lift && disc <= 1)) {
+    throw new ValidationError(`cellsNeeded: discordance must be in [lift, 1] (a lift of ${lift} needs at least that share of changed cells); received ${disc}.`)
+  }
+  return exactSignTestCells(disc, (disc + lift) / (2 * disc), alpha, power)
 }

@@ -24,6 +24,13 @@ describe('held-out gate calibration (400 seeded campaigns each)', () => {
     const r = simulateGateCalibration({ campaigns: 400, lift: 0.1, noiseSd: 0.1, cells: 30, candidates: 1, seed: 11 })
     console.log(`[lift +0.1, continuous, noise 0.1, 30 cells] power ${pct(r.gate)}; naive ${pct(r.naiveHeldOut)}`)
     expect(r.gate.rate).toBeGreaterThanOrEqual(0.8)
+    // cellsNeeded's continuous figure is what the simulation needs too (both tests of the gate included).
+    const needed = cellsNeeded({ lift: 0.1, judge: 'continuous', sd: 0.1 })
+    const atNeeded = simulateGateCalibration({ campaigns: 400, lift: 0.1, noiseSd: 0.1, cells: needed, candidates: 1, seed: 19 })
+    console.log(`[lift +0.1, continuous, noise 0.1] cells needed for 80 % power: ${needed}; simulated power there ${pct(atNeeded.gate)}`)
+    expect(needed).toBe(17)
+    expect(atNeeded.gate.high).toBeGreaterThanOrEqual(0.8)
+    expect(atNeeded.gate.rate).toBeGreaterThanOrEqual(0.72)
   }, 60_000)
 
   it('with binary judges 30 cells cannot resolve +0.1; about 120 are needed, and that many reach 80 % power', () => {
@@ -36,6 +43,5 @@ describe('held-out gate calibration (400 seeded campaigns each)', () => {
     expect(few.gate.rate).toBeLessThan(0.5)
     expect(enough.gate.high).toBeGreaterThanOrEqual(0.8)
     expect(enough.gate.rate).toBeGreaterThanOrEqual(0.72)
-    expect(cellsNeeded({ lift: 0.1, judge: 'continuous', sd: 0.1 })).toBe(8)
   }, 60_000)
 })
