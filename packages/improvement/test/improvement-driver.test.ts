@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type Scenario, createMemoryCampaignStorage, heldOutGate, runImprovementLoop } from '@tangle-network/agent-runtime/improvement'
-import { type CodeSurface, codeSurfaceDiff, improvementDriver } from '@tangle-network/agent-runtime/improvement/node'
+import { type CodePatchProposal, type CodeSurface, codeSurfaceDiff, improvementDriver } from '@tangle-network/agent-runtime/improvement/node'
 import { initGitRepo } from '@tangle-network/agent-runtime/sandbox-local'
 import { afterEach, describe, expect, it } from 'vitest'
 import { tempDir } from './helpers.js'
@@ -27,7 +27,7 @@ describe('improvementDriver', () => {
       repoDir: dir,
       surfaceFiles: ['rules.txt'],
       testCommand: { command: process.execPath, args: ['check.cjs'], timeoutMs: 60_000 },
-      propose: async (ctx) =>
+      propose: async (ctx): Promise<CodePatchProposal[]> =>
         ctx.generation === 0
           ? [
               { label: 'broken', rationale: 'oops', files: { 'rules.txt': `${RULES}BROKEN\n` } },
@@ -48,7 +48,7 @@ describe('improvementDriver', () => {
       scenarios: scen('t', 3),
       judges: [{ name: 'pass', score: (o: { pass: number }) => o.pass }],
       driver: code,
-      gate: heldOutGate({ scenarios: scen('h', 9) }),
+      gate: heldOutGate<CodeSurface>({ scenarios: scen('h', 9) }),
       storage: createMemoryCampaignStorage(),
       maxGenerations: 1,
       maxConcurrency: 3,
