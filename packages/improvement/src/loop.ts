@@ -185,7 +185,9 @@ export async function runImprovementLoop<T, S extends Scenario = Scenario, O = u
     reasons.push(
       best
         ? `Hold: no candidate beat the baseline on the training scenarios (best '${best.label}' ${best.composite.toFixed(3)} vs baseline ${baseline.composite.toFixed(3)}); the baseline stays.`
-        : 'Hold: no candidate was proposed and scored; the baseline stays.',
+        : generations.some((g) => g.candidates.length > 0)
+          ? `Hold: no candidate finished its training campaign (${generations.reduce((n, g) => n + g.candidates.length, 0)} proposed; see the stop reason above); the baseline stays.`
+          : 'Hold: no candidate was proposed; the baseline stays.',
     )
     return result('hold')
   }

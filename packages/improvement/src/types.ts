@@ -1,11 +1,14 @@
 /** Shared shapes of campaigns, judges, storage, proposers and gates. */
 
-/** One evaluation case. `id` is the pairing key; everything else is yours. @experimental */
+/**
+ * One evaluation case. `id` is the pairing key; add any fields of your own
+ * (functions are generic over `S extends Scenario`, so your own interface works).
+ * @experimental
+ */
 export interface Scenario {
   id: string
   kind?: string
   tags?: readonly string[]
-  [key: string]: unknown
 }
 
 /** What a judge says about one output: a score in [0, 1], optionally with notes the proposer reads. @experimental */

@@ -39,8 +39,8 @@ describe('improvementDriver', () => {
     const baseline = await code.baseline()
     expect(baseline).toEqual({ kind: 'code', files: { 'rules.txt': RULES } })
     // The agent reads the checked-out rules file: a scenario passes when the rule it needs is there.
-    const runWithSurface = (surface: CodeSurface, s: Scenario) =>
-      code.withWorktree(surface, async (wt) => ({ pass: (await readFile(join(wt, 'rules.txt'), 'utf8')).includes(String(s.needs)) ? 1 : 0 }))
+    const runWithSurface = (surface: CodeSurface, s: Scenario & { needs: string }) =>
+      code.withWorktree(surface, async (wt) => ({ pass: (await readFile(join(wt, 'rules.txt'), 'utf8')).includes(s.needs) ? 1 : 0 }))
     const scen = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, needs: i % 3 === 0 ? 'Greet' : 'units' }))
     const result = await runImprovementLoop({
       baselineSurface: baseline,

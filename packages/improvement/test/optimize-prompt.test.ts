@@ -13,6 +13,13 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true })
 })
 
+/** A user's own scenario type: a plain interface, no index signature. */
+interface SupportCase {
+  id: string
+  question: string
+}
+const cases = (prefix: string, n: number): SupportCase[] => Array.from({ length: n }, (_, i) => ({ id: `${prefix}-${i}`, question: `q${i}` }))
+
 describe('optimizePrompt (reference tests)', () => {
   it('keeps the baseline (identity) when no candidate lifts the score', async () => {
     const runDir = await tempDir('identity')
@@ -133,5 +140,36 @@ describe('optimizePrompt (reference tests)', () => {
     const held = await selfImproveLoopRunner({ ...options, storage: createMemoryCampaignStorage() })(aborted.signal)
     expect(held.prompt).toBe(BASELINE)
     expect(held.reasons.join(' ')).toMatch(/did not finish every training cell/)
+  })
+
+  it('stops at the budget cap and keeps the baseline, with the spend in the ledger', async () => {
+    let cells = 0
+    const result = await optimizePrompt<SupportCase, { quality: number }>({
+      baselinePrompt: BASELINE,
+      runWithPrompt: (prompt, c, ctx) => {
+        cells++
+        ctx.recordUsage({ tokensIn: 1000, tokensOut: 100, costUsd: 0.05 })
+        return { quality: prompt.includes('cite') && c.question ? 0.9 : 0.4 }
+      },
+      scenarios: cases('train', 6),
+      holdoutScenarios: cases('holdout', 8),
+      judges: [qualityJudge],
+      runDir: 'unused',
+      storage: createMemoryCampaignStorage(),
+      reflection: { llm: reflectionBackend([{ label: 'cite', payload: BETTER }]) },
+      maxConcurrency: 1,
+      budgetUsd: 0.4,
+    })
+    expect(result.decision).toBe('hold')
+    expect(result.prompt).toBe(BASELINE)
+    expect(result.raw.budgetExhausted).toBe(true)
+    // 6 baseline cells (0.30) + the reflection call (0.01) + 2 candidate cells reach 0.41; nothing more starts.
+    expect(cells).toBe(8)
+    expect(result.raw.usage.costUsd).toBeCloseTo(0.41, 9)
+    expect(result.raw.usage.tokensIn).toBe(8 * 1000 + 500)
+    expect(result.reasons).toEqual([
+      'Stopped before generation 1: the budget of $0.4 is spent.',
+      'Hold: no candidate finished its training campaign (1 proposed; see the stop reason above); the baseline stays.',
+    ])
   })
 })
