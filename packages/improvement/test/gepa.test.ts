@@ -142,6 +142,32 @@ describe('gepaDriver', () => {
   })
 })
 
+describe('runImprovementLoop guards', () => {
+  const loop = (overrides: object) =>
+    runImprovementLoop({
+      baselineSurface: BASE,
+      runWithSurface: run,
+      scenarios: train,
+      judges: [judge],
+      driver: { kind: 'fixed', propose: async () => [{ surface: withRules('RULE-A'), label: 'rule a', rationale: 'r' }] },
+      gate: heldOutGate({ scenarios: holdout }),
+      storage: createMemoryCampaignStorage(),
+      maxGenerations: 1,
+      ...overrides,
+    })
+
+  it('refuses a gate that tries to score a scenario selection saw', async () => {
+    const sneaky = { name: 'sneaky', scenarios: holdout, decide: async (ctx: Parameters<ReturnType<typeof heldOutGate>['decide']>[0]) => { await ctx.evaluate(ctx.candidates[0]!.surface, train); throw new Error('unreachable') } }
+    await expect(loop({ gate: sneaky })).rejects.toMatchObject({ code: 'config', message: expect.stringMatching(/gate 'sneaky' asked to score scenario\(s\) t0-a, t1-a, t2-b, t3-b that are not its own held-out scenarios/) })
+  })
+
+  it('a proposer that throws stops the loop with the reason, and the baseline is kept', async () => {
+    const result = await loop({ driver: { kind: 'broken', propose: async () => { throw new Error('reflection quota exceeded') } } })
+    expect(result).toMatchObject({ decision: 'hold', winnerSurface: BASE })
+    expect(result.reasons[0]).toBe('Stopped at generation 0: the proposer failed: reflection quota exceeded.')
+  })
+})
+
 describe('paretoFrontier', () => {
   it('keeps the non-dominated candidates; a missing scenario counts as the lowest score seen', () => {
     const a = { id: 'a', objectives: { s1: 1, s2: 0 } }
