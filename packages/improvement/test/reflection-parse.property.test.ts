@@ -1,6 +1,6 @@
 // Reflection output is untrusted model text: whatever it says, gepaDriver must
 // not throw, and a valid proposals object must be found inside prose or fences.
-import { createMemoryCampaignStorage, gepaDriver, type ParetoParent, runCampaign } from '@tangle-network/agent-runtime/improvement'
+import { createMemoryCampaignStorage, gepaDriver, type ParetoParent, type ProposedCandidate, runCampaign } from '@tangle-network/agent-runtime/improvement'
 import { createScriptedBackend } from '@tangle-network/agent-runtime/testing'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -25,7 +25,8 @@ async function proposeWith(text: string) {
     signal: new AbortController().signal,
     recordUsage: () => {},
   })
-  return { out, rejected: driver.lastRejected!() }
+  // gepaDriver always returns labelled candidates, never bare surfaces.
+  return { out: out as ProposedCandidate<string>[], rejected: driver.lastRejected!() }
 }
 
 describe('gepaDriver on arbitrary reflection output', () => {
