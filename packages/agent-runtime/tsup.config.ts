@@ -8,6 +8,7 @@ export default defineConfig({
     "profiles": "src/profiles.ts",
     "mcp": "src/mcp.ts",
     "improvement": "src/improvement.ts",
+    "improvement-node": "src/improvement-node.ts",
     "analyst-loop": "src/analyst-loop.ts",
     "conversations": "src/conversations.ts",
     "conversations-node": "src/conversations-node.ts",
