@@ -1,5 +1,6 @@
 import type { SqlAdapter } from '../contracts/sql.js'
 import { ValidationError } from '../errors.js'
+import { sqlDialect } from '../sql/dialect.js'
 import type { RuntimeRunPersistenceAdapter, RuntimeRunRow, RuntimeRunStatus } from './runtime-run.js'
 
 /** A {@link RuntimeRunPersistenceAdapter} over SQL, with its own table. @stable */
@@ -46,15 +47,12 @@ const COLUMNS = [
  */
 export function createSqlRuntimeRunAdapter(sql: SqlAdapter, options: { table?: string } = {}): SqlRuntimeRunAdapter {
   if (!sql || typeof sql.exec !== 'function' || typeof sql.query !== 'function') {
-    throw new ValidationError('createSqlRuntimeRunAdapter: expected a SqlAdapter (exec, query, dialect); wrap your driver with betterSqlite3ToSqlAdapter or pgToSqlAdapter.')
+    throw new ValidationError('createSqlRuntimeRunAdapter: expected a SqlAdapter (exec, query); wrap your driver with betterSqlite3ToSqlAdapter or pgToSqlAdapter.')
   }
   const table = options.table ?? 'agent_runtime_runs'
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(table)) {
     throw new ValidationError(`createSqlRuntimeRunAdapter: table name ${JSON.stringify(table)} is not a plain SQL identifier; use letters, digits and underscores.`)
   }
-  const pg = sql.dialect === 'postgres'
-  const int = pg ? 'BIGINT' : 'INTEGER'
-  const real = pg ? 'DOUBLE PRECISION' : 'REAL'
   const placeholders = COLUMNS.map(() => '?').join(', ')
   const updates = COLUMNS.filter((c) => c !== 'id')
     .map((c) => `${c} = excluded.${c}`)
@@ -62,6 +60,9 @@ export function createSqlRuntimeRunAdapter(sql: SqlAdapter, options: { table?: s
   return {
     table,
     async migrate() {
+      const pg = (await sqlDialect(sql)) === 'postgres'
+      const int = pg ? 'BIGINT' : 'INTEGER'
+      const real = pg ? 'DOUBLE PRECISION' : 'REAL'
       await sql.exec(
         `CREATE TABLE IF NOT EXISTS ${table} (
           id TEXT PRIMARY KEY,
