@@ -184,6 +184,13 @@ describe('seed 002: FileConversationJournal from the root', () => {
     expect(() => new workers.FileConversationJournal('x')).toThrow(ConfigError)
   })
 
+  it('the Node and Workers entries export the same names', async () => {
+    const workers = await import('../packages/agent-runtime/src/index.js')
+    const node = await import('../packages/agent-runtime/src/index-node.js')
+    expect(Object.keys(node).sort()).toEqual(Object.keys(workers).sort())
+    expect(node.FileConversationJournal).not.toBe(workers.FileConversationJournal)
+  })
+
   async function bundleRoot(platform: 'neutral' | 'node', conditions: string[]) {
     const out = await build({
       stdin: { contents: "export { FileConversationJournal, runAgentTask } from '@tangle-network/agent-runtime'", resolveDir: ROOT, loader: 'ts' },
