@@ -1,4 +1,4 @@
-import { type Clock, type SqlAdapter, ValidationError, randomUuid, rowsAffected, systemClock } from '@tangle-network/agent-runtime-core'
+import { type Clock, type SqlAdapter, ValidationError, describeValue, randomUuid, rowsAffected, systemClock } from '@tangle-network/agent-runtime-core'
 import type { ConversationTurn, HaltReason } from '../types.js'
 import { assertRunId, assertTurn, haltedRunError, startedAtMismatchError, turnOrderError, unknownRunError } from './checks.js'
 import { type ConversationJournal, type ConversationJournalEntry, ConversationLeaseError } from './types.js'
@@ -58,7 +58,7 @@ export class SqlConversationJournal implements ConversationJournal {
       throw new ValidationError(`SqlConversationJournal: table prefix ${JSON.stringify(table)} is not a plain SQL identifier; use letters, digits and underscores, starting with a letter.`)
     }
     if (options.leaseMs !== undefined && (!Number.isFinite(options.leaseMs) || options.leaseMs <= 0)) {
-      throw new ValidationError(`SqlConversationJournal: leaseMs must be a positive number of milliseconds, got ${String(options.leaseMs)}.`)
+      throw new ValidationError(`SqlConversationJournal: leaseMs must be a positive number of milliseconds, got ${describeValue(options.leaseMs)}.`)
     }
     if (options.owner !== undefined && (typeof options.owner !== 'string' || options.owner === '')) {
       throw new ValidationError('SqlConversationJournal: owner must be a non-empty string.')

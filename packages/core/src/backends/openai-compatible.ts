@@ -5,6 +5,7 @@ import { createChatCompletionStreamParser } from './chat-stream.js'
 import { type ChatPricing, validateChatPricing } from './pricing.js'
 import { type ChatRetryOptions, chatBackoffDelayMs, parseRetryAfterMs, type ResolvedChatRetryPolicy, resolveChatRetryPolicy } from './retry.js'
 import { createSseDecoder } from './sse.js'
+import { describeValue } from '../util/describe-value.js'
 
 /** Options of {@link createOpenAICompatibleBackend}. @stable */
 export interface OpenAICompatibleBackendOptions {
@@ -55,7 +56,7 @@ function validate(o: OpenAICompatibleBackendOptions): { url: string; model: stri
     throw new ValidationError(`createOpenAICompatibleBackend: temperature must be a number in [0, 2]; got ${String(o.temperature)}`)
   }
   if (o.maxTokens !== undefined && !(Number.isInteger(o.maxTokens) && o.maxTokens > 0)) {
-    throw new ValidationError(`createOpenAICompatibleBackend: maxTokens must be a positive integer; got ${String(o.maxTokens)}`)
+    throw new ValidationError(`createOpenAICompatibleBackend: maxTokens must be a positive integer; got ${describeValue(o.maxTokens)}`)
   }
   if (o.tools !== undefined && !Array.isArray(o.tools)) {
     throw new ValidationError(`createOpenAICompatibleBackend: tools must be an array of {type:'function', function:{name}}; got ${JSON.stringify(o.tools)}`)

@@ -1,5 +1,6 @@
 import { ValidationError } from '../errors.js'
 import type { DelegatedLoopRunner } from './run-delegated-loop.js'
+import { describeValue } from '../util/describe-value.js'
 
 /** A gate's verdict on one research candidate. @experimental */
 export interface ResearchGateVerdict {
@@ -45,7 +46,7 @@ export interface ResearchLoopOutput<T> {
 export function researchLoopRunner<T>(options: ResearchLoopRunnerOptions<T>): DelegatedLoopRunner<ResearchLoopOutput<T>> {
   const maxRounds = options.maxRounds ?? 1
   if (!Number.isInteger(maxRounds) || maxRounds < 1) {
-    throw new ValidationError(`researchLoopRunner: maxRounds must be a positive integer; received ${String(maxRounds)}.`)
+    throw new ValidationError(`researchLoopRunner: maxRounds must be a positive integer; received ${describeValue(maxRounds)}.`)
   }
   return async (signal) => {
     const accepted: T[] = []

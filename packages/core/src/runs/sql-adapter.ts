@@ -2,6 +2,7 @@ import type { SqlAdapter } from '../contracts/sql.js'
 import { ValidationError } from '../errors.js'
 import { sqlDialect } from '../sql/dialect.js'
 import type { RuntimeRunPersistenceAdapter, RuntimeRunRow, RuntimeRunStatus } from './runtime-run.js'
+import { describeValue } from '../util/describe-value.js'
 
 /** A {@link RuntimeRunPersistenceAdapter} over SQL, with its own table. @stable */
 export interface SqlRuntimeRunAdapter extends RuntimeRunPersistenceAdapter {
@@ -115,7 +116,7 @@ export function createSqlRuntimeRunAdapter(sql: SqlAdapter, options: { table?: s
     },
     async listByWorkspace(workspaceId, opts = {}) {
       const limit = opts.limit ?? 100
-      if (!Number.isInteger(limit) || limit < 1) throw new ValidationError(`listByWorkspace: limit must be a positive integer; received ${String(limit)}.`)
+      if (!Number.isInteger(limit) || limit < 1) throw new ValidationError(`listByWorkspace: limit must be a positive integer; received ${describeValue(limit)}.`)
       const rows = await sql.query<Record<string, unknown>>(
         `SELECT ${COLUMNS.join(', ')} FROM ${table} WHERE workspace_id = ? ORDER BY started_at DESC, id DESC LIMIT ${limit}`,
         [workspaceId],
