@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline'
 import type { SandboxEvent } from '@tangle-network/agent-runtime-core'
-import { createAbortError, errorMessage } from '@tangle-network/agent-runtime-core'
+import { ConfigError, createAbortError, errorMessage } from '@tangle-network/agent-runtime-core'
 import { type LocalHarness, textEvent } from './harness.js'
 import { buildAllowlistedEnv, DEFAULT_ENV_ALLOWLIST, guardGroup, spawnGroup } from './process.js'
 
@@ -107,9 +107,8 @@ export function commandHarness(options: CommandHarnessOptions): LocalHarness {
         try {
           exitCode = await g.done
         } catch (err) {
-          yield { type: 'error', data: { message: `could not start ${options.command}: ${errorMessage(err)}`, harness: name } }
-          yield { type: 'result', data: { exitCode: 127 } }
-          return
+          // Not a candidate that did nothing: the agent never ran. Fail the iteration, naming the command.
+          throw spawnError(name, options.command, env.PATH, err)
         }
         if (input.signal.aborted) throw createAbortError(`${name} aborted`)
         if (guard.timedOut()) {
@@ -132,4 +131,20 @@ export function commandHarness(options: CommandHarnessOptions): LocalHarness {
       }
     },
   }
+}
+
+/** The error for a harness command that could not be started (ENOENT, EACCES, …), naming the command and the fix. */
+function spawnError(harness: string, command: string, path: string | undefined, err: unknown): ConfigError {
+  const code = (err as { code?: unknown })?.code
+  const where = command.includes('/') ? command : `${command}" on PATH "${path ?? ''}`
+  if (code === 'ENOENT') {
+    return new ConfigError(
+      `command harness ${harness}: "${where}" was not found (ENOENT); install it, or pass its absolute path as commandHarness({ command }).`,
+      { cause: err },
+    )
+  }
+  if (code === 'EACCES') {
+    return new ConfigError(`command harness ${harness}: "${where}" is not executable (EACCES); chmod +x it or point command at the right file.`, { cause: err })
+  }
+  return new ConfigError(`command harness ${harness}: could not start "${command}": ${errorMessage(err)}`, { cause: err })
 }
