@@ -6,6 +6,7 @@ import { type ChatPricing, validateChatPricing } from './pricing.js'
 import { type ChatRetryOptions, chatBackoffDelayMs, parseRetryAfterMs, type ResolvedChatRetryPolicy, resolveChatRetryPolicy } from './retry.js'
 import { createSseDecoder } from './sse.js'
 import { describeValue } from '../util/describe-value.js'
+import { describeNetworkError } from './network-error.js'
 
 /** Options of {@link createOpenAICompatibleBackend}. @stable */
 export interface OpenAICompatibleBackendOptions {
@@ -231,7 +232,7 @@ async function* streamChat(
       } catch (err) {
         if (signal?.aborted) throw callerAbort(signal)
         if (last) {
-          const why = timer.reason ?? errorMessage(err)
+          const why = timer.reason ?? describeNetworkError(err, url)
           throw new BackendTransportError(kind, `chat backend unreachable after ${attempt} attempt(s) (POST ${url}): ${why}`, { status: 0, cause: err })
         }
         retryDelayMs = chatBackoffDelayMs(attempt, policy)
@@ -291,7 +292,7 @@ async function* streamChat(
           continue
         }
         if (upstream) throw new BackendTransportError(kind, upstream.message, { status, body: upstream.body, cause: err })
-        const why = timer.reason ?? errorMessage(err)
+        const why = timer.reason ?? describeNetworkError(err, url)
         throw new BackendTransportError(kind, `chat backend stream interrupted after ${emitted} event(s) (POST ${url}): ${why}; the partial reply cannot be replayed, retry the task`, {
           status,
           cause: err,

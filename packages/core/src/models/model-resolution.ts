@@ -1,3 +1,4 @@
+import { describeNetworkError } from '../backends/network-error.js'
 import { BackendTransportError, ConfigError, ValidationError, errorMessage } from '../errors.js'
 
 /** The Tangle router used when no URL is configured. @stable */
@@ -64,7 +65,7 @@ export async function getModels(base: string, options: GetModelsOptions = {}): P
       signal: options.signal,
     })
   } catch (err) {
-    throw new BackendTransportError('router', `router /v1/models unreachable at ${url}: ${errorMessage(err)}`, { status: 0, cause: err })
+    throw new BackendTransportError('router', `router /v1/models unreachable at ${url}: ${describeNetworkError(err, url)}`, { status: 0, cause: err })
   }
   const body = await res.text()
   if (!res.ok) throw new BackendTransportError('router', `router /v1/models ${res.status}`, { status: res.status, body })
