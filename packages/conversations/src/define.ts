@@ -40,7 +40,7 @@ export function defineConversation(input: { participants: ConversationParticipan
     throw new ValidationError(`defineConversation: policy.maxTurns must be a positive integer, got ${describeValue(policy.maxTurns)}.`)
   }
   if (policy.maxCreditsCents !== undefined && (typeof policy.maxCreditsCents !== 'number' || !Number.isFinite(policy.maxCreditsCents) || policy.maxCreditsCents < 0)) {
-    throw new ValidationError(`defineConversation: policy.maxCreditsCents must be a finite number >= 0, got ${String(policy.maxCreditsCents)}.`)
+    throw new ValidationError(`defineConversation: policy.maxCreditsCents must be a finite number >= 0, got ${describeValue(policy.maxCreditsCents)}.`)
   }
   const turnOrder = policy.turnOrder ?? (participants.length === 2 ? 'alternate' : 'round-robin')
   if (turnOrder === 'alternate' && participants.length !== 2) {

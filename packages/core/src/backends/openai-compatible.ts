@@ -54,7 +54,7 @@ function validate(o: OpenAICompatibleBackendOptions): { url: string; model: stri
   }
   const model = requireText('model', o.model)
   if (o.temperature !== undefined && !(Number.isFinite(o.temperature) && o.temperature >= 0 && o.temperature <= 2)) {
-    throw new ValidationError(`createOpenAICompatibleBackend: temperature must be a number in [0, 2]; got ${String(o.temperature)}`)
+    throw new ValidationError(`createOpenAICompatibleBackend: temperature must be a number in [0, 2]; got ${describeValue(o.temperature)}`)
   }
   if (o.maxTokens !== undefined && !(Number.isInteger(o.maxTokens) && o.maxTokens > 0)) {
     throw new ValidationError(`createOpenAICompatibleBackend: maxTokens must be a positive integer; got ${describeValue(o.maxTokens)}`)

@@ -117,11 +117,11 @@ function resolveBudget(b: Partial<ControlBudget> | undefined): ControlBudget {
   }
   const maxWallMs = b?.maxWallMs ?? DEFAULT_MAX_WALL_MS
   if (!(typeof maxWallMs === 'number' && maxWallMs >= 0 && !Number.isNaN(maxWallMs))) {
-    throw new ValidationError(`budget.maxWallMs must be a number >= 0; received ${String(maxWallMs)}.`)
+    throw new ValidationError(`budget.maxWallMs must be a number >= 0; received ${describeValue(maxWallMs)}.`)
   }
   const maxCostUsd = b?.maxCostUsd
   if (maxCostUsd !== undefined && !(typeof maxCostUsd === 'number' && maxCostUsd >= 0 && !Number.isNaN(maxCostUsd))) {
-    throw new ValidationError(`budget.maxCostUsd must be a number >= 0; received ${String(maxCostUsd)}.`)
+    throw new ValidationError(`budget.maxCostUsd must be a number >= 0; received ${describeValue(maxCostUsd)}.`)
   }
   return { maxSteps, maxWallMs, maxCostUsd }
 }
