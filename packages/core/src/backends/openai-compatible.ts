@@ -1,6 +1,6 @@
 import type { AgentBackendContext, AgentBackendInput, AgentExecutionBackend, OpenAIChatTool, OpenAIChatToolChoice } from '../contracts/backend.js'
 import type { BackendStreamEvent } from '../contracts/events.js'
-import { BackendTransportError, createAbortError, errorMessage, ValidationError } from '../errors.js'
+import { BackendTransportError, createAbortError, ValidationError } from '../errors.js'
 import { createChatCompletionStreamParser } from './chat-stream.js'
 import { type ChatPricing, validateChatPricing } from './pricing.js'
 import { type ChatRetryOptions, chatBackoffDelayMs, parseRetryAfterMs, type ResolvedChatRetryPolicy, resolveChatRetryPolicy } from './retry.js'

@@ -61,27 +61,27 @@ function makeCollector<E extends AgentRuntimeEvent>(
   let kept: SanitizedRuntimeEvent[] = []
   let sum = emptySummary()
   const onEvent = (event: E): SanitizedRuntimeEvent => {
-      const clean = sanitize(event, telemetry)
-      sum.eventCount++
-      sum.countsByType[event.type] = (sum.countsByType[event.type] ?? 0) + 1
-      if (event.type === 'text_delta') sum.textChars += event.text.length
-      else if (event.type === 'tool_call') sum.toolCalls++
-      else if (event.type === 'control_step') sum.controlSteps++
-      else if (event.type === 'llm_call') {
-        sum.llmCalls++
-        sum.tokensIn += finite(event.tokensIn)
-        sum.tokensOut += finite(event.tokensOut)
-        sum.costUsd += finite(event.costUsd)
-      } else if (event.type === 'final' || event.type === 'task_end') {
-        sum.status = event.status
-        sum.reason = event.reason
-        if (event.type === 'final' && event.error) {
-          sum.error = { kind: event.error.kind, ...(event.error.status !== undefined ? { status: event.error.status } : {}) }
-        }
+    const clean = sanitize(event, telemetry)
+    sum.eventCount++
+    sum.countsByType[event.type] = (sum.countsByType[event.type] ?? 0) + 1
+    if (event.type === 'text_delta') sum.textChars += event.text.length
+    else if (event.type === 'tool_call') sum.toolCalls++
+    else if (event.type === 'control_step') sum.controlSteps++
+    else if (event.type === 'llm_call') {
+      sum.llmCalls++
+      sum.tokensIn += finite(event.tokensIn)
+      sum.tokensOut += finite(event.tokensOut)
+      sum.costUsd += finite(event.costUsd)
+    } else if (event.type === 'final' || event.type === 'task_end') {
+      sum.status = event.status
+      sum.reason = event.reason
+      if (event.type === 'final' && event.error) {
+        sum.error = { kind: event.error.kind, ...(event.error.status !== undefined ? { status: event.error.status } : {}) }
       }
-      if (kept.length < maxEvents) kept.push(clean)
-      else sum.droppedEvents++
-      return clean
+    }
+    if (kept.length < maxEvents) kept.push(clean)
+    else sum.droppedEvents++
+    return clean
   }
   return {
     onEvent,
