@@ -152,6 +152,38 @@ describe('seed 001: telemetry collectors', () => {
   })
 })
 
+describe('seed 001: startRuntimeRun with runAgentTaskStream and the collector', () => {
+  it('records the run once, with the collected events', async () => {
+    const threadId = 'thread-1'
+    const taskSpec = { id: 'legal-chat', intent: 'Run a chat turn' }
+    const backend = createScriptedBackend({ turns: [[{ type: 'text_delta', text: 'answer' }]] })
+    const input = { task: taskSpec, message: 'question' }
+    const rows: unknown[] = []
+    const db = { insert: (_table: string) => ({ values: async (row: unknown) => void rows.push(row) }) }
+    const agentRuns = 'agent_runs'
+    const telemetry = createRuntimeStreamEventCollector()
+    const run = startRuntimeRun({
+      workspaceId: 'ws-1',
+      sessionId: threadId,
+      agentId: 'legal-chat-runtime',
+      taskSpec,
+      scenarioId: `legal-chat:${threadId}`,
+      adapter: { upsert: (row) => db.insert(agentRuns).values(row) },
+    })
+    for await (const event of runAgentTaskStream({ task: taskSpec, backend, input })) {
+      telemetry.onEvent(event)
+      run.observe(event)
+      if (event.type === 'final') {
+        run.complete({ status: event.status === 'completed' ? 'completed' : 'failed', resultSummary: event.text ?? '' })
+      }
+    }
+    await run.persist({ runtimeEvents: telemetry.events })
+    expect(rows).toHaveLength(1)
+    expect(rows[0]).toMatchObject({ workspaceId: 'ws-1', status: 'completed', resultSummary: 'answer', scenarioId: 'legal-chat:thread-1' })
+    expect((rows[0] as { metadata: { runtimeEvents: unknown[] } }).metadata.runtimeEvents).toHaveLength(telemetry.events.length)
+  })
+})
+
 describe('seed 002: FileConversationJournal from the root', () => {
   let dir: string
   beforeAll(() => {
