@@ -138,6 +138,17 @@ describe('commandHarness', () => {
     expect(err.cause).toMatchObject({ code: 'ENOENT' })
   })
 
+  it('refuses options of the wrong type, naming the field and the type given', () => {
+    expect(() => commandHarness({ command: 'claude', timeoutMs: '5000' as never })).toThrowError(
+      expect.objectContaining({ name: 'ValidationError', message: 'commandHarness: timeoutMs must be a positive number of milliseconds, got the string "5000".' }),
+    )
+    expect(() => commandHarness({ command: '' })).toThrowError(/^commandHarness: command must be a non-empty executable name/)
+    expect(() => commandHarness({ command: 'claude', envAllowlist: 'ANTHROPIC_API_KEY' as never })).toThrowError(
+      'commandHarness: envAllowlist must be an array of variable names, e.g. [\'ANTHROPIC_API_KEY\'], got the string "ANTHROPIC_API_KEY".',
+    )
+    expect(() => commandHarness({ command: 'claude', args: ['-p', 3] as never })).toThrowError('commandHarness: args must be an array of strings, got an array.')
+  })
+
   it('names an absolute command path that does not exist', async () => {
     const box = await clientWith(commandHarness({ command: path.join(tmp, 'missing-agent') })).create()
     const err = await collect(box.streamPrompt('x')).catch((e) => e)

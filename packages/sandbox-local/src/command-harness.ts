@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline'
 import type { SandboxEvent } from '@tangle-network/agent-runtime-core'
-import { ConfigError, createAbortError, errorMessage } from '@tangle-network/agent-runtime-core'
+import { ConfigError, ValidationError, createAbortError, describeValue, errorMessage } from '@tangle-network/agent-runtime-core'
 import { type LocalHarness, textEvent } from './harness.js'
 import { buildAllowlistedEnv, DEFAULT_ENV_ALLOWLIST, guardGroup, spawnGroup } from './process.js'
 
@@ -72,6 +72,7 @@ export function parseNdjsonEventLine(line: string): SandboxEvent | undefined {
  * @experimental
  */
 export function commandHarness(options: CommandHarnessOptions): LocalHarness {
+  assertCommandHarnessOptions(options)
   const name = options.name ?? options.command
   const args = options.args ?? []
   const promptVia = options.promptVia ?? (args.some((a) => a.includes('{prompt}')) ? 'args' : 'stdin')
@@ -147,4 +148,26 @@ function spawnError(harness: string, command: string, path: string | undefined, 
     return new ConfigError(`command harness ${harness}: "${where}" is not executable (EACCES); chmod +x it or point command at the right file.`, { cause: err })
   }
   return new ConfigError(`command harness ${harness}: could not start "${command}": ${errorMessage(err)}`, { cause: err })
+}
+
+const isStringArray = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string')
+
+/** Refuses options of the wrong type up front, naming the field and what was given (e.g. `timeoutMs: '5000'`). */
+function assertCommandHarnessOptions(options: CommandHarnessOptions): void {
+  const fail = (field: string, want: string, got: unknown) => {
+    throw new ValidationError(`commandHarness: ${field} must be ${want}, got ${describeValue(got)}.`)
+  }
+  if (!isPlainObject(options)) fail('options', 'an object { command, args?, … }', options)
+  if (typeof options.command !== 'string' || options.command.trim() === '') fail('command', "a non-empty executable name or path, e.g. 'claude'", options.command)
+  if (options.args !== undefined && !isStringArray(options.args)) fail('args', 'an array of strings', options.args)
+  if (options.envAllowlist !== undefined && !isStringArray(options.envAllowlist)) fail('envAllowlist', "an array of variable names, e.g. ['ANTHROPIC_API_KEY']", options.envAllowlist)
+  if (options.env !== undefined && (!isPlainObject(options.env) || !Object.values(options.env).every((v) => typeof v === 'string'))) {
+    fail('env', 'an object of string values', options.env)
+  }
+  if (options.timeoutMs !== undefined && (typeof options.timeoutMs !== 'number' || !Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0)) {
+    fail('timeoutMs', 'a positive number of milliseconds', options.timeoutMs)
+  }
+  if (options.promptVia !== undefined && options.promptVia !== 'args' && options.promptVia !== 'stdin') fail('promptVia', "'args' or 'stdin'", options.promptVia)
+  if (options.parse !== undefined && options.parse !== 'lines' && options.parse !== 'ndjson') fail('parse', "'lines' or 'ndjson'", options.parse)
+  if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) fail('name', 'a non-empty string', options.name)
 }
