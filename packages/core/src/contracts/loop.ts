@@ -96,6 +96,12 @@ export interface PlanDescription {
   kind: LoopMoveKind
   rationale?: string
   parentIndex?: number
+  /**
+   * The plan only makes sense whole (a fan-out vote over exactly `n`
+   * candidates): when it exceeds the iterations left, `runLoop` throws a
+   * `ValidationError` instead of trimming it.
+   */
+  exact?: boolean
 }
 
 /** Decisions that end a loop. @experimental */

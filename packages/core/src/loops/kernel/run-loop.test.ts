@@ -246,7 +246,7 @@ describe('runLoop scheduling', () => {
     ])
   })
 
-  it('refuses a first round wider than maxIterations (fan-out of 20 under the default cap of 10) before running any', async () => {
+  it('refuses a fan-out vote wider than maxIterations (n 20 under the default cap of 10) before running any', async () => {
     const sandboxClient = createScriptedSandboxClient()
     const err = await runLoop({
       driver: createFanoutVoteDriver<string, string>({ n: 20 }),
@@ -258,9 +258,24 @@ describe('runLoop scheduling', () => {
     }).catch((e) => e)
     expect(err).toMatchObject({ name: 'ValidationError', code: 'validation' })
     expect(err.message).toBe(
-      'runLoop: driver fanout-vote planned 20 iterations in its first round, more than maxIterations (10); raise maxIterations to at least 20 or plan fewer (e.g. createFanoutVoteDriver({ n: 10 })).',
+      'runLoop: driver fanout-vote planned 20 iterations in round 0, more than the 10 left of maxIterations (10); raise maxIterations to at least 20 or plan fewer (e.g. createFanoutVoteDriver({ n: 10 })).',
     )
     expect(sandboxClient.created).toEqual([])
+  })
+
+  it('trims an adaptive first round (no exact plan) and records the cut instead of failing', async () => {
+    const trace = collect()
+    const result = await runLoop({
+      driver: { name: 'adaptive', plan: (t: string, h) => (h.length === 0 ? [t, t, t] : []), decide: () => 'done' },
+      agentRun: spec('a'),
+      output: textOutput,
+      validator: { validate: () => ({ valid: true, score: 1 }) },
+      task: 't',
+      ctx: { sandboxClient: createScriptedSandboxClient(), traceEmitter: trace },
+      maxIterations: 2,
+    })
+    expect(result.iterations).toHaveLength(2)
+    expect(trace.events.find((e) => e.kind === 'loop.plan')?.payload).toMatchObject({ plannedCount: 2, rationale: '[trimmed 3→2 by maxIterations 2]' })
   })
 })
 

@@ -126,15 +126,15 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
       if (!Array.isArray(planned)) throw new ValidationError(`runLoop: driver ${driver.name ?? '(unnamed)'} plan() must return an array of tasks, got ${typeof planned}`)
       const described = driver.describePlan?.()
       throwIfAborted()
-      if (planned.length > remaining && roundIndex === 0) {
-        // A first round wider than the whole cap is a configuration mistake (fanout n above maxIterations): say so.
+      if (planned.length > remaining && described?.exact) {
+        // A plan that only makes sense whole (a fan-out vote of n above maxIterations) is a configuration mistake: say so.
         throw new ValidationError(
-          `runLoop: driver ${driver.name ?? '(unnamed)'} planned ${planned.length} iterations in its first round, more than maxIterations (${maxIterations}); ` +
-            `raise maxIterations to at least ${planned.length} or plan fewer (e.g. createFanoutVoteDriver({ n: ${maxIterations} })).`,
+          `runLoop: driver ${driver.name ?? '(unnamed)'} planned ${planned.length} iterations in round ${roundIndex}, more than the ${remaining} left of maxIterations (${maxIterations}); ` +
+            `raise maxIterations to at least ${history.length + planned.length} or plan fewer (e.g. createFanoutVoteDriver({ n: ${remaining} })).`,
         )
       }
       const tasks = planned.slice(0, remaining)
-      // Later rounds are trimmed to the iterations left; the plan event's rationale records the cut.
+      // Other plans are trimmed to the iterations left; the plan event's rationale records the cut.
       const trimmed = planned.length > tasks.length ? `[trimmed ${planned.length}→${tasks.length} by maxIterations ${maxIterations}]` : undefined
       const base = history.length
       const parentIndex = described?.parentIndex ?? (roundIndex === 0 ? undefined : inferBranchPoint(history))

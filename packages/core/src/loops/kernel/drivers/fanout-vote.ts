@@ -54,7 +54,7 @@ export function createFanoutVoteDriver<Task, Output = unknown, Verdict extends D
         described = { kind: 'stop', rationale: 'votes are in' }
         return []
       }
-      described = { kind: 'fanout', rationale: `${n} independent candidate(s), then vote` }
+      described = { kind: 'fanout', rationale: `${n} independent candidate(s), then vote`, exact: true }
       return Array.from({ length: n }, () => task)
     },
     decide(history) {
