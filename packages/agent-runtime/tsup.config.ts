@@ -3,6 +3,7 @@ import { defineConfig } from 'tsup'
 export default defineConfig({
   entry: {
     "index": "src/index.ts",
+    "index-node": "src/index-node.ts",
     "loops": "src/loops.ts",
     "agent": "src/agent.ts",
     "profiles": "src/profiles.ts",

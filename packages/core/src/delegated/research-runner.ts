@@ -1,6 +1,7 @@
 import { ValidationError } from '../errors.js'
 import { createKbGate, type KbGate, type KbGateOptions, isKbGate } from '../knowledge/kb-gate.js'
 import type { DelegatedLoopRunner } from './run-delegated-loop.js'
+import { describeValue } from '../util/describe-value.js'
 
 /** A gate's verdict on one research candidate. @experimental */
 export interface ResearchGateVerdict {
@@ -57,7 +58,7 @@ export interface ResearchLoopOutput<T> {
 export function researchLoopRunner<T>(options: ResearchLoopRunnerOptions<T>): DelegatedLoopRunner<ResearchLoopOutput<T>> {
   const maxRounds = options.maxRounds ?? 1
   if (!Number.isInteger(maxRounds) || maxRounds < 1) {
-    throw new ValidationError(`researchLoopRunner: maxRounds must be a positive integer; received ${String(maxRounds)}.`)
+    throw new ValidationError(`researchLoopRunner: maxRounds must be a positive integer; received ${describeValue(maxRounds)}.`)
   }
   const gate = resolveResearchGate<T>(options.gate)
   return async (signal) => {

@@ -9,6 +9,7 @@ import type {
 } from '../../contracts/loop.js'
 import { ValidationError } from '../../errors.js'
 import type { Clock } from '../../util/clock.js'
+import { describeValue } from '../../util/describe-value.js'
 
 /** Default cap on the number of iterations of one loop. @experimental */
 export const DEFAULT_LOOP_MAX_ITERATIONS = 10
@@ -56,7 +57,7 @@ const isFn = (v: unknown): boolean => typeof v === 'function'
 function positiveInt(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new ValidationError(`runLoop: ${name} must be a positive integer, got ${String(value)}`)
+    throw new ValidationError(`runLoop: ${name} must be a positive integer, got ${describeValue(value)}`)
   }
   return value
 }
