@@ -1,13 +1,14 @@
 /**
  * Extracts the TypeScript code blocks of the repo's Markdown docs and type-checks
- * them as a consumer's modules. The rules (also in docs/contributing-docs.md):
+ * them as a consumer's modules. The rules (also in docs/writing-docs.md):
  *
  * - every ```` ```ts ```` / ```` ```typescript ```` block is checked, strict, as
  *   an ES module of a consumer project (`export {}` is appended);
  * - ```` ```ts partial ```` (or a first line `// partial`) marks a deliberate
  *   excerpt: names it uses but does not declare (`db`, `request`, your engine)
  *   and modules that are not installed stand for the reader's own code, so
- *   "cannot find name/module" is not reported; every other error is;
+ *   "cannot find name/module" (and "no value for shorthand property") is not
+ *   reported; every other error is;
  * - ```` ```ts runnable ```` blocks are also run with Node after the type
  *   check, with no API keys in the environment (the embedded defaults);
  * - ```` ```ts pending ```` marks a block written against an API that is not
@@ -94,7 +95,7 @@ export function docFiles(root: string): string[] {
 }
 
 
-/** "Cannot find name/module/namespace": what a partial block may leave to the reader. */
+/** "Cannot find name/module/namespace", "no value for a shorthand property": what a partial block may leave to the reader. */
 const PARTIAL_IGNORED = new Set([2304, 2552, 2307, 2503, 2582, 2591, 18004])
 
 /** Compiler options of a strict consumer project (ESM, NodeNext). */
