@@ -22,7 +22,11 @@ let runFinished = false
 // Lets the producer wait until the sink has a given number of lines (no sleeps, no races).
 let waiter: { count: number; resolve: () => void } | undefined
 const untilReceived = (count: number) =>
-  received.length >= count ? Promise.resolve() : new Promise<void>((resolve) => void (waiter = { count, resolve }))
+  received.length >= count
+    ? Promise.resolve()
+    : new Promise<void>((resolve) => {
+        waiter = { count, resolve }
+      })
 const sink = createServer((req, res) => {
   let pending = ''
   req.setEncoding('utf8')
@@ -41,7 +45,11 @@ const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/ingest
 
 // One long-lived request whose body is fed line by line as events happen.
 let feed!: ReadableStreamDefaultController<Uint8Array>
-const body = new ReadableStream<Uint8Array>({ start: (c) => void (feed = c) })
+const body = new ReadableStream<Uint8Array>({
+  start: (c) => {
+    feed = c
+  },
+})
 const shipped = fetch(sinkUrl, { method: 'POST', body, headers: { 'content-type': 'application/x-ndjson' }, duplex: 'half' } as RequestInit)
 const encoder = new TextEncoder()
 

@@ -15,8 +15,9 @@ if (serve) {
   // A minimal SSE reader: frames end with a blank line; fields are `name: value` lines.
   let buffer = ''
   const decoder = new TextDecoder()
-  for await (const chunk of response.body!) {
-    buffer += decoder.decode(chunk, { stream: true })
+  const reader = response.body!.getReader()
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    buffer += decoder.decode(chunk.value, { stream: true })
     let end = buffer.indexOf('\n\n')
     while (end !== -1) {
       const fields = Object.fromEntries(buffer.slice(0, end).split('\n').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]))
