@@ -117,17 +117,20 @@ describe('typecheckSnippets', () => {
     expect(pending.every((p) => p.pending)).toBe(true)
   }, 120_000)
 
-  it('reports a missing export and a syntax error', () => {
+  it('reports a missing export, a syntax error and a misspelt subpath of ours in a partial block', () => {
     const problems = typecheckSnippets(
       [
         block("import { noSuchExport } from '@tangle-network/agent-runtime'\nnoSuchExport()", { file: 'a.md', partial: true }),
         block('const x = {', { file: 'b.md' }),
+        block("import { runLoop } from '@tangle-network/agent-runtime/loopz'\nimport { thing } from 'my-own-lib'\nrunLoop(thing)", { file: 'c.md', partial: true }),
       ],
       dir,
       options,
     )
     expect(problems.find((p) => p.file === 'a.md')?.code).toBe('TS2305')
     expect(problems.some((p) => p.file === 'b.md')).toBe(true)
+    // partial: the reader's own module may be missing, a misspelt subpath of ours may not.
+    expect(problems.filter((p) => p.file === 'c.md').map((p) => `${p.line} ${p.code}`)).toEqual(['41 TS2307'])
   }, 120_000)
 })
 

@@ -6,7 +6,7 @@
  *   an ES module of a consumer project (`export {}` is appended);
  * - ```` ```ts partial ```` (or a first line `// partial`) marks a deliberate
  *   excerpt: names it uses but does not declare (`db`, `request`, your engine)
- *   and modules that are not installed stand for the reader's own code, so
+ *   and modules that are not installed (other than ours) stand for the reader's own code, so
  *   "cannot find name/module" (and "no value for shorthand property") is not
  *   reported; every other error is;
  * - ```` ```ts runnable ```` blocks are also run with Node after the type
@@ -138,14 +138,17 @@ export function typecheckSnippets(snippets: Snippet[], dir: string, options: ts.
     const sf = program.getSourceFile(path)
     if (!sf) throw new Error(`TypeScript did not load ${path}`)
     for (const d of [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)]) {
-      if (s.partial && PARTIAL_IGNORED.has(d.code)) continue
+      const message = ts.flattenDiagnosticMessageText(d.messageText, ' ')
+      // A partial block may use the reader's own modules, never a misspelt one of ours.
+      const ours = d.code === 2307 && /['"]@tangle-network\/agent-runtime/.test(message)
+      if (s.partial && PARTIAL_IGNORED.has(d.code) && !ours) continue
       const pos = d.start === undefined ? { line: 0, character: 0 } : sf.getLineAndCharacterOfPosition(d.start)
       problems.push({
         file: s.file,
         line: s.line + 1 + pos.line,
         column: pos.character + 1,
         code: `TS${d.code}`,
-        message: ts.flattenDiagnosticMessageText(d.messageText, ' '),
+        message,
         pending: s.pending,
       })
     }
