@@ -5,15 +5,13 @@
  * A broken exports map, a missing `files` entry or a workspace-only import fails here.
  */
 import { execFile } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { childEnv as env, type Manifest, type PackedProject, createPackedProject } from '../bin/lib/packed-project.js'
 
 const run = promisify(execFile)
-const ROOT = join(import.meta.dirname, '..')
-const PACKAGES = ['core', 'sandbox-local', 'conversations', 'mcp', 'improvement', 'analyst-loop', 'agent-runtime']
 const SUBPATHS = ['', '/loops', '/agent', '/profiles', '/testing', '/mcp', '/improvement', '/analyst-loop', '/conversations', '/conversations/node', '/sandbox-local', '/improvement/node']
 /** Exports each subpath must have once installed (subpaths of later issues only need to load). */
 const EXPECTED: Record<string, string[]> = {
@@ -28,69 +26,17 @@ const EXPECTED: Record<string, string[]> = {
   '/improvement/node': ['createJsonlCampaignStorage', 'improvementDriver', 'createGitPrPromoter'],
 }
 
-type Manifest = { name: string; version: string; exports: Record<string, string | Record<string, string>>; bin?: Record<string, string> }
-const manifest = (pkg: string): Manifest => JSON.parse(readFileSync(join(ROOT, 'packages', pkg, 'package.json'), 'utf8'))
-
-/** True when every `import`/`types` target of the package's exports map was built. */
-function isBuilt(pkg: string): boolean {
-  const m = manifest(pkg)
-  const targets = Object.values(m.exports).flatMap((t) => (typeof t === 'string' ? [] : [t.import, t.types].filter(Boolean)))
-  return [...targets, ...Object.values(m.bin ?? {})].every((t) => existsSync(join(ROOT, 'packages', pkg, t!)))
-}
-
-// Child processes must not inherit the workspace's script context.
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_(package|lifecycle|config)_|PNPM_SCRIPT|INIT_CWD)/i.test(k)))
-
+let packed: PackedProject
 let dir: string
 let project: string
 
 beforeAll(async () => {
-  if (!PACKAGES.every(isBuilt)) {
-    await run('pnpm', ['-r', '--filter', './packages/*', 'run', 'build'], { cwd: ROOT, env, timeout: 600_000, maxBuffer: 64 << 20 })
-  }
-  // realpath: Node reports resolved modules by their real path (tmpdir may be a symlink).
-  dir = realpathSync(mkdtempSync(join(tmpdir(), 'agent-runtime-pack-')))
-  expect(relative(ROOT, dir).startsWith('..')).toBe(true)
-  const tarballs = join(dir, 'tarballs')
-  await Promise.all(
-    PACKAGES.map((pkg) => run('pnpm', ['pack', '--pack-destination', tarballs], { cwd: join(ROOT, 'packages', pkg), env, timeout: 120_000 })),
-  )
-  const files = readdirSync(tarballs)
-  // pnpm names a tarball `<scope>-<name>-<version>.tgz`.
-  const tarball = new Map(
-    PACKAGES.map((pkg) => {
-      const m = manifest(pkg)
-      const file = `${m.name.replace(/^@/, '').replace('/', '-')}-${m.version}.tgz`
-      if (!files.includes(file)) throw new Error(`pnpm pack made no ${file} (found: ${files.join(', ')})`)
-      return [m.name, `file:${join(tarballs, file)}`]
-    }),
-  )
-  const tarballOf = (name: string) => tarball.get(name)!
-  const names = PACKAGES.map((pkg) => manifest(pkg).name)
-  project = join(dir, 'project')
-  mkdirSync(project)
-  writeFileSync(
-    join(project, 'package.json'),
-    JSON.stringify({
-      name: 'pack-smoke',
-      private: true,
-      type: 'module',
-      dependencies: { '@tangle-network/agent-runtime': tarballOf('@tangle-network/agent-runtime') },
-      // Siblings are not on a registry: point every internal dependency at its tarball.
-      pnpm: { overrides: Object.fromEntries(names.filter((n) => n !== '@tangle-network/agent-runtime').map((n) => [n, tarballOf(n)])) },
-    }),
-  )
-  try {
-    await run('pnpm', ['install', '--offline', '--ignore-workspace'], { cwd: project, env, timeout: 180_000 })
-  } catch {
-    // Something was not in the local store yet: allow the registry.
-    await run('pnpm', ['install', '--prefer-offline', '--ignore-workspace'], { cwd: project, env, timeout: 180_000 })
-  }
+  packed = await createPackedProject()
+  dir = packed.dir
+  project = packed.project
 }, 900_000)
 
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true })
-})
+afterAll(() => packed?.dispose())
 
 describe('packed packages installed outside the workspace', () => {
   it('import every subpath from the installed tarballs, with the expected exports', async () => {

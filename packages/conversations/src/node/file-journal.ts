@@ -19,7 +19,7 @@ type JournalRecord =
  * acknowledged, so it is ignored and cut off when the file is next opened.
  *
  * One process writes a file at a time; for several workers sharing runs use
- * {@link SqlConversationJournal} with PostgreSQL.
+ * `SqlConversationJournal` with PostgreSQL.
  * @stable
  * @example
  * const journal = new FileConversationJournal('.agent-runtime/conversations.jsonl')

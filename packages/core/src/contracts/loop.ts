@@ -261,7 +261,7 @@ export interface LoopWinner<Task = unknown, Output = unknown, Verdict extends De
   agentRunName: string
 }
 
-/** What {@link runLoop} returns. @experimental */
+/** What `runLoop` returns. @experimental */
 export interface LoopResult<Task = unknown, Output = unknown, Decision = string, Verdict extends DefaultVerdict = DefaultVerdict> {
   runId: string
   decision: Decision

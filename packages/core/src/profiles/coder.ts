@@ -62,7 +62,7 @@ export interface CoderProfileOptions {
   commandTimeoutMs?: number
 }
 
-/** The pieces {@link runLoop} needs to run a coder: the run spec, its output adapter and its validator. @experimental */
+/** The pieces `runLoop` needs to run a coder: the run spec, its output adapter and its validator. @experimental */
 export interface CoderProfile {
   task: CoderTask
   agentRun: AgentRunSpec<CoderTask>

@@ -31,7 +31,7 @@ export interface SandboxPlannerOptions<Task = unknown, Output = unknown, Verdict
  * agent answers with a topology envelope ({@link TOPOLOGY_ENVELOPE_INSTRUCTIONS});
  * the planner sandbox is deleted after every round, even when the round fails.
  * Errors: {@link ValidationError} for a client without `create` or a missing
- * `decodeTask`; {@link PlannerError} for a missing or unusable envelope.
+ * `decodeTask`; `PlannerError` for a missing or unusable envelope.
  * @experimental
  * @example
  * const planner = createSandboxPlanner({

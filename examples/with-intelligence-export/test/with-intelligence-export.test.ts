@@ -7,12 +7,12 @@ import { describe, expect, it } from 'vitest'
 
 const ROOT = join(import.meta.dirname, '..', '..', '..')
 const run = (env: Record<string, string | undefined>) =>
-  promisify(execFile)(process.execPath, ['--conditions=source', '--import', 'tsx', 'examples/with-otel-export/main.ts'], {
+  promisify(execFile)(process.execPath, ['--conditions=source', '--import', 'tsx', 'examples/with-intelligence-export/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: undefined, ...env },
   })
 
-describe('examples/with-otel-export', () => {
+describe('examples/with-intelligence-export', () => {
   it('prints the loop tree and the span tree its local receiver got', async () => {
     const { stdout } = await run({})
     const lines = stdout.trimEnd().split('\n')
@@ -63,7 +63,7 @@ describe('examples/with-otel-export', () => {
       const spans = bodies.flatMap((b) => b.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)))
       expect(spans.map((s) => s.name).sort()).toEqual(['loop', 'loop.iteration', 'loop.iteration', 'loop.iteration', 'loop.round', 'loop.round', 'loop.round'])
       const service = bodies[0].resourceSpans[0].resource.attributes.find((a) => a.key === 'service.name')
-      expect(service?.value.stringValue).toBe('with-otel-export')
+      expect(service?.value.stringValue).toBe('with-intelligence-export')
     } finally {
       await new Promise<void>((r) => server.close(() => r()))
     }

@@ -52,7 +52,7 @@ async function startLocalReceiver() {
 }
 
 const local = process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? undefined : await startLocalReceiver()
-const exporter = createOtelExporter({ endpoint: local?.endpoint, serviceName: 'with-otel-export', onError: (err) => console.error('OTLP export failed:', err) })
+const exporter = createOtelExporter({ endpoint: local?.endpoint, serviceName: 'with-intelligence-export', onError: (err) => console.error('OTLP export failed:', err) })
 
 const events: LoopTraceEvent[] = []
 const traceEmitter = createPropagatingTraceEmitter({ exporter, forward: { emit: (e) => void events.push(e) } })
