@@ -37,7 +37,9 @@ export interface RunAgentTaskStreamOptions {
  * create/resume, the backend's normalised events, then `task_end` and `final`.
  * A backend failure never ends as an empty success: it yields `backend_error`
  * and `final{status:'failed'|'aborted', error}`. Resuming a session that
- * belongs to another backend kind throws {@link SessionMismatchError}.
+ * belongs to another backend kind throws {@link SessionMismatchError}. A
+ * reply whose `llm_call` is marked `refusal` ends `completed` with the refusal
+ * as `text` and `metadata.refusal: true`.
  * @stable
  * @example
  * for await (const event of runAgentTaskStream({ task, backend, input: { task, message: 'hi' } })) {
@@ -82,6 +84,7 @@ export async function* runAgentTaskStream(options: RunAgentTaskStreamOptions): A
 
   let session: RuntimeSession | undefined
   let text = ''
+  let refused = false
   try {
     if (stored) {
       const resumed = backend.resume ? await backend.resume(stored, input, { ...baseCtx, session: stored }) : stored
@@ -103,6 +106,7 @@ export async function* runAgentTaskStream(options: RunAgentTaskStreamOptions): A
       const event = normalise(raw, task, session, ts)
       await store.appendEvent?.(session.id, event)
       if (event.type === 'text_delta') text += event.text
+      else if (event.type === 'llm_call' && event.refusal === true) refused = true
       yield event
       // A backend may report a fatal error as an event instead of throwing; the task still fails.
       if (event.type === 'backend_error' && !event.recoverable) {
@@ -120,15 +124,18 @@ export async function* runAgentTaskStream(options: RunAgentTaskStreamOptions): A
     session = { ...session, status: 'completed', updatedAt: ts() }
     await store.put(session)
     yield { type: 'backend_end', timestamp: ts(), task, session, backend: backend.kind }
-    yield { type: 'task_end', timestamp: ts(), task, session, status: 'completed', reason: 'backend completed' }
+    // A refusal is a completed reply whose text is the refusal; `metadata.refusal` lets callers tell it from an answer.
+    const reason = refused ? 'backend refused to answer' : 'backend completed'
+    yield { type: 'task_end', timestamp: ts(), task, session, status: 'completed', reason }
     yield {
       type: 'final',
       timestamp: ts(),
       task,
       session,
       status: 'completed',
-      reason: 'backend completed',
+      reason,
       ...(text ? { text } : {}),
+      ...(refused ? { metadata: { refusal: true } } : {}),
     }
   } catch (err) {
     const aborted = signal?.aborted === true || isAbortError(err)
