@@ -247,6 +247,11 @@ export function createChatCompletionStreamParser(options: ChatStreamParserOption
     } else if (type === 'message_delta') {
       const delta = obj(ev.delta)
       finishReason = str(delta?.stop_reason) ?? finishReason
+      // Anthropic's refusal carries its explanation beside the stop reason, not as a text block.
+      if (delta?.stop_reason === 'refusal') {
+        refused = true
+        text(obj(delta.stop_details)?.explanation)
+      }
       const usage = obj(ev.usage)
       const i = num(usage?.input_tokens)
       const o = num(usage?.output_tokens)
