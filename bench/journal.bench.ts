@@ -33,11 +33,10 @@ import {
 } from '@tangle-network/agent-runtime-conversations'
 import { FileConversationJournal } from '@tangle-network/agent-runtime-conversations/node'
 import Database from 'better-sqlite3'
-import pg from 'pg'
+import { createPgPool, DATABASE_URL } from '../test/support/pg.js'
 
 const APPENDS = Number(process.env.BENCH_APPENDS ?? 300)
 const RESUME_TURNS = Number(process.env.BENCH_RESUME_TURNS ?? 10_000)
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const tag = `bench_${process.pid}`
 
 function turn(runId: string, index: number): ConversationTurn {
@@ -120,7 +119,7 @@ const report = (what: string, oursName: string, ours: number, theirsName: string
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'journal-bench-'))
-const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 })
+const pool = createPgPool(4)
 const pgSaver = PostgresSaver.fromConnString(DATABASE_URL, { schema: tag })
 try {
   // --- setup
@@ -154,7 +153,7 @@ try {
   sqliteDb.pragma('synchronous = FULL')
   ;(sqliteSaver as unknown as { db: Database.Database }).db.pragma('synchronous = OFF')
   await saverAppends(sqliteSaver, 'resume', RESUME_TURNS)
-  const fastPool = new pg.Pool({ connectionString: DATABASE_URL, max: 1, options: '-c synchronous_commit=off' })
+  const fastPool = createPgPool(1, { options: '-c synchronous_commit=off' })
   await journalAppends(new SqlConversationJournal(pgToSqlAdapter(fastPool), tag), 'resume', RESUME_TURNS)
   await saverAppends(new PostgresSaver(fastPool, undefined, { schema: tag }), 'resume', RESUME_TURNS)
   await fastPool.end()

@@ -2,9 +2,9 @@ import { SqlConversationJournal, pgToSqlAdapter } from '@tangle-network/agent-ru
 import { afterAll, expect, it } from 'vitest'
 import { spawnWorker } from './crash-harness.js'
 import { expectedTexts } from './fixtures/scripted-participants.js'
-import { DATABASE_URL, createPool, dropJournalTables, uniquePrefix } from './pg-helpers.js'
+import { DATABASE_URL, createPgPool, dropTables, uniqueTablePrefix } from '../../../test/support/pg.js'
 
-const pool = createPool()
+const pool = createPgPool()
 afterAll(async () => {
   await pool.end()
 })
@@ -18,7 +18,7 @@ afterAll(async () => {
  * ConversationLeaseError before it calls any backend.
  */
 it('PostgreSQL: two workers racing to resume one run — exactly one makes progress and the journal stays exact', { timeout: 90_000 }, async () => {
-  const prefix = uniquePrefix('race')
+  const prefix = uniqueTablePrefix('race')
   const journal = new SqlConversationJournal(pgToSqlAdapter(pool), prefix)
   await journal.migrate()
   const expected = expectedTexts(20)
@@ -63,6 +63,6 @@ it('PostgreSQL: two workers racing to resume one run — exactly one makes progr
       expect(entry?.turns.map((t) => t.text)).toEqual(expected)
     }
   } finally {
-    await dropJournalTables(pool, prefix)
+    await dropTables(pool, `${prefix}_turns`, `${prefix}_runs`)
   }
 })
