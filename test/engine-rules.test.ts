@@ -35,7 +35,7 @@ function engineFiles(dir: string): string[] {
 }
 
 /** Every use of an ambient source in one file, as `rule @ line`. */
-export function ambientUses(source: string, fileName = 'file.ts'): { rule: Rule; line: number }[] {
+function ambientUses(source: string, fileName = 'file.ts'): { rule: Rule; line: number }[] {
   const sf = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true)
   const uses: { rule: Rule; line: number }[] = []
   const add = (rule: Rule, node: ts.Node) => uses.push({ rule, line: sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1 })
