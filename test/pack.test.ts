@@ -3,9 +3,11 @@
  * throwaway project outside the workspace, and uses them the way a user does:
  * imports every subpath of @tangle-network/agent-runtime and runs the bins.
  * A broken exports map, a missing `files` entry or a workspace-only import fails here.
+ * The packages are built fresh from the current sources in a temporary copy of
+ * the workspace, so a stale `dist/` in the checkout can never stand in for them.
  */
 import { execFile } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { promisify } from 'node:util'
@@ -17,7 +19,7 @@ const PACKAGES = ['core', 'sandbox-local', 'conversations', 'mcp', 'improvement'
 const SUBPATHS = ['', '/loops', '/agent', '/profiles', '/testing', '/mcp', '/improvement', '/analyst-loop', '/conversations', '/conversations/node', '/sandbox-local']
 /** Exports each subpath must have once installed (subpaths of later issues only need to load). */
 const EXPECTED: Record<string, string[]> = {
-  '': ['runAgentTaskStream', 'runAgentTask', 'ValidationError', 'decideKnowledgeReadiness', 'startRuntimeRun', 'validateChatModelId', 'createIterableBackend', 'runLoopRunnerCli'],
+  '': ['runAgentTaskStream', 'runAgentTask', 'ValidationError', 'decideKnowledgeReadiness', 'startRuntimeRun', 'validateChatModelId', 'createIterableBackend', 'runLoopRunnerCli', 'createOtelExporter'],
   '/loops': ['runLoop'],
   '/profiles': ['coderProfile'],
   '/testing': ['createScriptedBackend'],
@@ -29,13 +31,6 @@ const EXPECTED: Record<string, string[]> = {
 type Manifest = { name: string; version: string; exports: Record<string, string | Record<string, string>>; bin?: Record<string, string> }
 const manifest = (pkg: string): Manifest => JSON.parse(readFileSync(join(ROOT, 'packages', pkg, 'package.json'), 'utf8'))
 
-/** True when every `import`/`types` target of the package's exports map was built. */
-function isBuilt(pkg: string): boolean {
-  const m = manifest(pkg)
-  const targets = Object.values(m.exports).flatMap((t) => (typeof t === 'string' ? [] : [t.import, t.types].filter(Boolean)))
-  return [...targets, ...Object.values(m.bin ?? {})].every((t) => existsSync(join(ROOT, 'packages', pkg, t!)))
-}
-
 // Child processes must not inherit the workspace's script context.
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_(package|lifecycle|config)_|PNPM_SCRIPT|INIT_CWD)/i.test(k)))
 
@@ -43,15 +38,22 @@ let dir: string
 let project: string
 
 beforeAll(async () => {
-  if (!PACKAGES.every(isBuilt)) {
-    await run('pnpm', ['-r', '--filter', './packages/*', 'run', 'build'], { cwd: ROOT, env, timeout: 600_000, maxBuffer: 64 << 20 })
-  }
   // realpath: Node reports resolved modules by their real path (tmpdir may be a symlink).
   dir = realpathSync(mkdtempSync(join(tmpdir(), 'agent-runtime-pack-')))
   expect(relative(ROOT, dir).startsWith('..')).toBe(true)
+  // A fresh copy of the sources: no node_modules, no dist, no build output of any earlier run.
+  const workspace = join(dir, 'workspace')
+  cpSync(ROOT, workspace, {
+    recursive: true,
+    filter: (src) => !relative(ROOT, src).split(/[\\/]/).some((part) => part === 'node_modules' || part === 'dist' || part === '.git' || part.startsWith('.vitest')),
+  })
+  for (const pkg of PACKAGES) expect(existsSync(join(workspace, 'packages', pkg, 'dist')), `${pkg} copy starts without dist/`).toBe(false)
+  // Scripts are skipped: building and packing need no native addon.
+  await run('pnpm', ['install', '--offline', '--frozen-lockfile', '--ignore-scripts'], { cwd: workspace, env, timeout: 300_000, maxBuffer: 64 << 20 })
+  await run('pnpm', ['-r', '--filter', './packages/*', 'run', 'build'], { cwd: workspace, env, timeout: 900_000, maxBuffer: 64 << 20 })
   const tarballs = join(dir, 'tarballs')
   await Promise.all(
-    PACKAGES.map((pkg) => run('pnpm', ['pack', '--pack-destination', tarballs], { cwd: join(ROOT, 'packages', pkg), env, timeout: 120_000 })),
+    PACKAGES.map((pkg) => run('pnpm', ['pack', '--pack-destination', tarballs], { cwd: join(workspace, 'packages', pkg), env, timeout: 120_000 })),
   )
   const files = readdirSync(tarballs)
   // pnpm names a tarball `<scope>-<name>-<version>.tgz`.
@@ -84,7 +86,7 @@ beforeAll(async () => {
     // Something was not in the local store yet: allow the registry.
     await run('pnpm', ['install', '--prefer-offline', '--ignore-workspace'], { cwd: project, env, timeout: 180_000 })
   }
-}, 900_000)
+}, 1_800_000)
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true })
