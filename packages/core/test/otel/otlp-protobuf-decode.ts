@@ -93,6 +93,17 @@ function each(buf: Uint8Array, onField: (w: Wire, field: number, type: number) =
   }
 }
 
+/** Every occurrence of length-delimited field `field` in `buf`, decoded. */
+function repeated<T>(buf: Uint8Array, field: number, decode: (b: Uint8Array) => T): T[] {
+  const out: T[] = []
+  each(buf, (w, f, t) => {
+    if (f !== field || t !== 2) return false
+    out.push(decode(w.bytes()))
+    return true
+  })
+  return out
+}
+
 function anyValue(buf: Uint8Array): DecodedAnyValue {
   const v: DecodedAnyValue = {}
   each(buf, (w, field, type) => {
@@ -101,13 +112,9 @@ function anyValue(buf: Uint8Array): DecodedAnyValue {
     else if (field === 3 && type === 0) v.intValue = BigInt.asIntN(64, w.varint()).toString()
     else if (field === 4 && type === 1) v.doubleValue = w.fixed64().getFloat64(0, true)
     else if (field === 5 && type === 2) {
-      const values: DecodedAnyValue[] = []
-      each(w.bytes(), (a, f, t) => (f === 1 && t === 2 ? (values.push(anyValue(a.bytes())), true) : false))
-      v.arrayValue = { values }
+      v.arrayValue = { values: repeated(w.bytes(), 1, anyValue) }
     } else if (field === 6 && type === 2) {
-      const values: DecodedKeyValue[] = []
-      each(w.bytes(), (a, f, t) => (f === 1 && t === 2 ? (values.push(keyValue(a.bytes())), true) : false))
-      v.kvlistValue = { values }
+      v.kvlistValue = { values: repeated(w.bytes(), 1, keyValue) }
     } else if (field === 7 && type === 2) v.bytesValue = hex(w.bytes())
     else return false
     return true
@@ -163,9 +170,7 @@ export function decodeOtlpProtobufTraceRequest(body: Uint8Array): DecodedTraceRe
     const rs: DecodedTraceRequest['resourceSpans'][number] = { scopeSpans: [] }
     each(w.bytes(), (r, f, t) => {
       if (f === 1 && t === 2) {
-        const attributes: DecodedKeyValue[] = []
-        each(r.bytes(), (a, af, at) => (af === 1 && at === 2 ? (attributes.push(keyValue(a.bytes())), true) : false))
-        rs.resource = { attributes }
+        rs.resource = { attributes: repeated(r.bytes(), 1, keyValue) }
       } else if (f === 2 && t === 2) {
         const ss: DecodedTraceRequest['resourceSpans'][number]['scopeSpans'][number] = { spans: [] }
         each(r.bytes(), (s, sf, st) => {
