@@ -5,9 +5,10 @@
  * 10k-event turn, drained by a reader as fast as it can. A third row adds a
  * memory replay store (events stored in batches for retries).
  *
- * Ratios are baseline / ours for time (TTFB) and ours / baseline for
- * throughput, so 1.00 means "as fast as the raw pipe" and lower means slower.
- * Env: BENCH_CHAT_EVENTS (default 10000), BENCH_CHAT_RUNS (default 7).
+ * Throughput ratios are ours / raw pipe (1.00 = as fast, lower = slower);
+ * TTFB ratios are our time to first byte / the raw pipe's (lower is better).
+ * Rounds are paired and interleaved; each ratio is printed as min / median / max.
+ * Env: BENCH_CHAT_EVENTS (default 10000), BENCH_CHAT_RUNS (default 15).
  *
  *   cd bench && pnpm exec tsx --conditions=source chat-turn.bench.ts
  */
@@ -21,7 +22,7 @@ import {
 } from '@tangle-network/agent-runtime-core'
 
 const EVENTS = Number(process.env.BENCH_CHAT_EVENTS ?? 10_000)
-const RUNS = Number(process.env.BENCH_CHAT_RUNS ?? 7)
+const RUNS = Number(process.env.BENCH_CHAT_RUNS ?? 15)
 
 function producer(): ChatTurnProducer {
   let text = ''
@@ -73,7 +74,11 @@ async function measure(open: () => ReadableStream<Uint8Array>): Promise<{ ttfbMs
   return { ttfbMs, totalMs: performance.now() - t0, bytes }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const stats = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return { min: s[0]!, median: s[Math.floor(s.length / 2)]!, max: s[s.length - 1]! }
+}
+const fmt = (x: { min: number; median: number; max: number }, digits = 2) => `${x.min.toFixed(digits)} / ${x.median.toFixed(digits)} / ${x.max.toFixed(digits)}`
 
 async function main() {
   const variants: Array<[string, () => ReadableStream<Uint8Array>]> = [
@@ -81,27 +86,33 @@ async function main() {
     ['handleChatTurn', () => envelope(false)],
     ['handleChatTurn + memory replay', () => envelope(true)],
   ]
-  for (const [, open] of variants) await measure(open) // warm-up
-  const results = new Map<string, { ttfb: number[]; total: number[] }>(variants.map(([name]) => [name, { ttfb: [], total: [] }]))
+  for (let i = 0; i < 3; i++) for (const [, open] of variants) await measure(open) // warm-up
+  const rounds = new Map<string, { ttfb: number[]; total: number[]; rate: number[]; ttfbRatio: number[] }>(
+    variants.map(([name]) => [name, { ttfb: [], total: [], rate: [], ttfbRatio: [] }]),
+  )
+  // Paired, interleaved rounds (order rotated each round): every ratio compares
+  // runs made back to back, so drift in machine load hits both sides alike.
   for (let run = 0; run < RUNS; run++) {
-    for (const [name, open] of variants) {
-      const r = await measure(open)
-      results.get(name)!.ttfb.push(r.ttfbMs)
-      results.get(name)!.total.push(r.totalMs)
+    const order = [...variants]
+    for (let k = 0; k < run % variants.length; k++) order.push(order.shift()!)
+    const got = new Map<string, { ttfbMs: number; totalMs: number }>()
+    for (const [name, open] of order) got.set(name, await measure(open))
+    const base = got.get('raw pipe (baseline)')!
+    for (const [name] of variants) {
+      const r = got.get(name)!
+      const row = rounds.get(name)!
+      row.ttfb.push(r.ttfbMs)
+      row.total.push(r.totalMs)
+      row.rate.push(base.totalMs / r.totalMs)
+      row.ttfbRatio.push(r.ttfbMs / base.ttfbMs)
     }
   }
-  const base = results.get('raw pipe (baseline)')!
-  const baseTtfb = median(base.ttfb)
-  const baseRate = EVENTS / (median(base.total) / 1000)
-  console.log(`chat-turn bench: ${EVENTS} events per turn, median of ${RUNS} runs`)
-  console.log('variant                           TTFB ms   events/s    TTFB ratio  throughput ratio')
+  console.log(`chat-turn bench: ${EVENTS} events per turn, ${RUNS} paired interleaved rounds; min / median / max`)
+  console.log('variant                          TTFB ms               events/s (median)  throughput vs raw (target >= 0.95, replay >= 0.85)  TTFB vs raw (target <= 2)')
   for (const [name] of variants) {
-    const r = results.get(name)!
-    const ttfb = median(r.ttfb)
-    const rate = EVENTS / (median(r.total) / 1000)
-    console.log(
-      `${name.padEnd(32)} ${ttfb.toFixed(3).padStart(8)} ${Math.round(rate).toString().padStart(10)}    ${(baseTtfb / ttfb).toFixed(2).padStart(8)}x  ${(rate / baseRate).toFixed(2).padStart(10)}x`,
-    )
+    const r = rounds.get(name)!
+    const rate = Math.round(EVENTS / (stats(r.total).median / 1000))
+    console.log(`${name.padEnd(32)} ${fmt(stats(r.ttfb), 3).padEnd(21)} ${String(rate).padStart(10)}         ${fmt(stats(r.rate)).padEnd(51)} ${fmt(stats(r.ttfbRatio))}`)
   }
 }
 

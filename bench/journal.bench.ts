@@ -9,16 +9,23 @@
  *    the same transcript from the saver (`list` over the thread's 10k
  *    checkpoints), plus the saver's `getTuple` (latest checkpoint only).
  *
- * Both SQLite sides use WAL (SqliteSaver turns it on itself). Prefill of the
- * 10k-turn runs is not timed and uses relaxed durability where a driver
- * allows it. Ratios > 1 mean ours is faster. Env: BENCH_APPENDS (default
- * 300), BENCH_RESUME_TURNS (default 10000), BENCH_PG_LIST_SAMPLE (default
- * 200: PostgresSaver.list is timed over that many checkpoints and scaled to
- * the run length, since listing all 10k takes minutes), DATABASE_URL.
+ * 3. The file journal against a bare write + fdatasync loop of the same bytes,
+ *    the physical limit of a durable append on this disk.
+ *
+ * Durability is stated and matched: both SQLite sides use WAL with
+ * synchronous=FULL (read back from each database and printed); both
+ * PostgreSQL sides share one server and its synchronous_commit. Prefill of
+ * the 10k-turn runs is not timed and uses relaxed durability where a driver
+ * allows it. Every measurement runs in paired, interleaved rounds and each
+ * ratio is printed as min / median / max. Ratios > 1 mean ours is faster.
+ * Env: BENCH_APPENDS (default 300), BENCH_RESUME_TURNS (default 10000),
+ * BENCH_ROUNDS (default 5), BENCH_PG_LIST_SAMPLE (default 200:
+ * PostgresSaver.list is timed over that many checkpoints and scaled to the
+ * run length, since listing all 10k takes minutes), DATABASE_URL.
  *
  *   cd bench && pnpm exec tsx --conditions=source journal.bench.ts
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Checkpoint, emptyCheckpoint, uuid6 } from '@langchain/langgraph-checkpoint'
@@ -33,11 +40,10 @@ import {
 } from '@tangle-network/agent-runtime-conversations'
 import { FileConversationJournal } from '@tangle-network/agent-runtime-conversations/node'
 import Database from 'better-sqlite3'
-import pg from 'pg'
+import { createPgPool, DATABASE_URL } from '../test/support/pg.js'
 
 const APPENDS = Number(process.env.BENCH_APPENDS ?? 300)
 const RESUME_TURNS = Number(process.env.BENCH_RESUME_TURNS ?? 10_000)
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const tag = `bench_${process.pid}`
 
 function turn(runId: string, index: number): ConversationTurn {
@@ -107,6 +113,14 @@ async function saverResume(saver: Saver, thread: string, sample = RESUME_TURNS):
   return { list: (list * RESUME_TURNS) / sample, latest }
 }
 
+/** LangGraph's resume of the latest state: `getTuple` of the newest checkpoint only. */
+async function saverLatest(saver: Saver, thread: string): Promise<number> {
+  return timed(async () => {
+    const tuple = await saver.getTuple({ configurable: { thread_id: thread, checkpoint_ns: '' } })
+    if (!tuple) throw new Error('saver has no checkpoint to resume from')
+  })
+}
+
 async function journalResume(journal: ConversationJournal, runId: string): Promise<number> {
   return timed(async () => {
     const entry = await journal.loadRun(runId)
@@ -114,18 +128,60 @@ async function journalResume(journal: ConversationJournal, runId: string): Promi
   })
 }
 
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+
+const stats = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b)
+  return { min: sorted[0]!, median: sorted[Math.floor(sorted.length / 2)]!, max: sorted[sorted.length - 1]! }
+}
+const fmt = (xs: number[], digits = 2) => {
+  const x = stats(xs)
+  return `${x.min.toFixed(digits)} / ${x.median.toFixed(digits)} / ${x.max.toFixed(digits)}`
+}
+
+/** The physical limit of a durable append: the same bytes, one write + fdatasync each, nothing else. */
+async function bareWriteFsync(path: string, n: number): Promise<void> {
+  const handle = await open(path, 'a')
+  try {
+    for (let i = 0; i < n; i++) {
+      await handle.write(`${JSON.stringify({ type: 'turn', runId: 'bare', turn: turn('bare', i) })}\n`)
+      await handle.datasync()
+    }
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
+ * Runs `variants` once per round, in an order rotated each round, and returns
+ * each variant's times: paired, interleaved rounds, so a change in machine
+ * load hits every side of a ratio alike.
+ */
+async function rounds(variants: Record<string, (round: number) => Promise<number>>): Promise<Record<string, number[]>> {
+  const names = Object.keys(variants)
+  const out: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]))
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = [...names]
+    for (let k = 0; k < round % names.length; k++) order.push(order.shift()!)
+    for (const name of order) out[name]!.push(await variants[name]!(round))
+  }
+  return out
+}
+
+const ratios = (theirs: number[], ours: number[]) => theirs.map((t, i) => t / ours[i]!)
 const rows: string[][] = []
-const report = (what: string, oursName: string, ours: number, theirsName: string, theirs: number) => {
-  rows.push([what, `${oursName} ${ours.toFixed(1)} ms`, `${theirsName} ${theirs.toFixed(1)} ms`, `${(theirs / ours).toFixed(2)}x`])
+const report = (what: string, oursName: string, ours: number[], theirsName: string, theirs: number[]) => {
+  rows.push([what, `${oursName} ${stats(ours).median.toFixed(1)} ms`, `${theirsName} ${stats(theirs).median.toFixed(1)} ms`, fmt(ratios(theirs, ours))])
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'journal-bench-'))
-const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 })
+const pool = createPgPool(4)
 const pgSaver = PostgresSaver.fromConnString(DATABASE_URL, { schema: tag })
 try {
   // --- setup
   const sqliteDb = new Database(join(dir, 'ours.db'))
   sqliteDb.pragma('journal_mode = WAL')
+  sqliteDb.pragma('synchronous = FULL')
   const sqliteJournal = new SqlConversationJournal(betterSqlite3ToSqlAdapter(sqliteDb), 'bench')
   await sqliteJournal.migrate()
   const sqliteSaver = SqliteSaver.fromConnString(join(dir, 'langgraph.db'))
@@ -133,46 +189,78 @@ try {
   await pgJournal.migrate()
   await pool.query(`CREATE SCHEMA IF NOT EXISTS ${tag}`)
   await pgSaver.setup()
+  // SqliteSaver opens its database lazily; a read makes it set WAL up before we compare settings.
+  await sqliteSaver.getTuple({ configurable: { thread_id: 'warm', checkpoint_ns: '' } })
+  const saverDb = (sqliteSaver as unknown as { db: Database.Database }).db
+  saverDb.pragma('synchronous = FULL')
   const fileJournal = new FileConversationJournal(join(dir, 'ours.jsonl'))
 
-  // --- 1. durable append throughput
-  const fileAppend = await timed(() => journalAppends(fileJournal, 'append', APPENDS))
-  const sqliteAppend = await timed(() => journalAppends(sqliteJournal, 'append', APPENDS))
-  const sqliteSaverAppend = await timed(() => saverAppends(sqliteSaver, 'append', APPENDS))
-  const pgAppend = await timed(() => journalAppends(pgJournal, 'append', APPENDS))
-  const pgSaverAppend = await timed(() => saverAppends(pgSaver, 'append', APPENDS))
-  report(`${APPENDS} appends`, 'file (fsync)', fileAppend, 'SqliteSaver.put', sqliteSaverAppend)
-  report(`${APPENDS} appends`, 'SQLite', sqliteAppend, 'SqliteSaver.put', sqliteSaverAppend)
-  report(`${APPENDS} appends`, 'PostgreSQL', pgAppend, 'PostgresSaver.put', pgSaverAppend)
+  // --- durability of each side, read back from the engines, so like is compared with like
+  const pragma = (db: Database.Database, name: string) => String(db.pragma(name, { simple: true }))
+  const SYNC = ['OFF', 'NORMAL', 'FULL', 'EXTRA']
+  const pgSync = ((await pool.query('SHOW synchronous_commit')).rows[0] as { synchronous_commit: string }).synchronous_commit
+  const pgFsync = ((await pool.query('SHOW fsync')).rows[0] as { fsync: string }).fsync
+  const durability = [
+    'durability (appends):',
+    '  file journal: one write + fdatasync per append; bare loop: the same bytes, write + fdatasync, nothing else',
+    `  SQLite: ours journal_mode=${pragma(sqliteDb, 'journal_mode')} synchronous=${SYNC[Number(pragma(sqliteDb, 'synchronous'))]}; SqliteSaver journal_mode=${pragma(saverDb, 'journal_mode')} synchronous=${SYNC[Number(pragma(saverDb, 'synchronous'))]}`,
+    `  PostgreSQL: one server and pool setting for both sides: synchronous_commit=${pgSync}, fsync=${pgFsync}`,
+  ]
 
-  // --- 2. prefill 10k-turn runs (untimed)
+  // --- 1. durable append throughput, paired rounds (a fresh run or thread per round)
+  const appends = await rounds({
+    bare: (r) => timed(() => bareWriteFsync(join(dir, `bare-${r}.jsonl`), APPENDS)),
+    file: (r) => timed(() => journalAppends(fileJournal, `append_${r}`, APPENDS)),
+    sqlite: (r) => timed(() => journalAppends(sqliteJournal, `append_${r}`, APPENDS)),
+    sqliteSaver: (r) => timed(() => saverAppends(sqliteSaver, `append_${r}`, APPENDS)),
+    pg: (r) => timed(() => journalAppends(pgJournal, `append_${r}`, APPENDS)),
+    pgSaver: (r) => timed(() => saverAppends(pgSaver, `append_${r}`, APPENDS)),
+  })
+  report(`${APPENDS} appends`, 'file (fdatasync)', appends.file!, 'bare write+fdatasync', appends.bare!)
+  report(`${APPENDS} appends`, 'file (fdatasync)', appends.file!, 'SqliteSaver.put (FULL)', appends.sqliteSaver!)
+  report(`${APPENDS} appends`, 'SQLite (FULL)', appends.sqlite!, 'SqliteSaver.put (FULL)', appends.sqliteSaver!)
+  report(`${APPENDS} appends`, 'PostgreSQL', appends.pg!, 'PostgresSaver.put', appends.pgSaver!)
+
+  // --- 2. prefill 10k-turn runs (untimed; relaxed durability where the driver allows it)
   const lines = [JSON.stringify({ type: 'begin', runId: 'resume', startedAt: '2026-01-01T00:00:00.000Z' })]
   for (let i = 0; i < RESUME_TURNS; i++) lines.push(JSON.stringify({ type: 'turn', runId: 'resume', turn: turn('resume', i) }))
   await writeFile(join(dir, 'resume.jsonl'), `${lines.join('\n')}\n`)
   sqliteDb.pragma('synchronous = OFF')
   await journalAppends(sqliteJournal, 'resume', RESUME_TURNS)
   sqliteDb.pragma('synchronous = FULL')
-  ;(sqliteSaver as unknown as { db: Database.Database }).db.pragma('synchronous = OFF')
+  saverDb.pragma('synchronous = OFF')
   await saverAppends(sqliteSaver, 'resume', RESUME_TURNS)
-  const fastPool = new pg.Pool({ connectionString: DATABASE_URL, max: 1, options: '-c synchronous_commit=off' })
+  saverDb.pragma('synchronous = FULL')
+  const fastPool = createPgPool(1, { options: '-c synchronous_commit=off' })
   await journalAppends(new SqlConversationJournal(pgToSqlAdapter(fastPool), tag), 'resume', RESUME_TURNS)
   await saverAppends(new PostgresSaver(fastPool, undefined, { schema: tag }), 'resume', RESUME_TURNS)
   await fastPool.end()
 
-  // --- 3. resume a 10k-turn run, each from a fresh instance
-  const fileResume = await journalResume(new FileConversationJournal(join(dir, 'resume.jsonl')), 'resume')
-  const sqliteResume = await journalResume(new SqlConversationJournal(betterSqlite3ToSqlAdapter(new Database(join(dir, 'ours.db'))), 'bench'), 'resume')
-  const sqliteSaverResume = await saverResume(SqliteSaver.fromConnString(join(dir, 'langgraph.db')), 'resume')
-  const pgResume = await journalResume(new SqlConversationJournal(pgToSqlAdapter(pool), tag), 'resume')
+  // --- 3. resume a 10k-turn run, each from a fresh instance, paired rounds.
+  // Ours loads the whole transcript; LangGraph's equivalent is `list` over the
+  // thread's checkpoints, and `getTuple` (the latest checkpoint only) is shown too.
   const pgSample = Math.min(RESUME_TURNS, Number(process.env.BENCH_PG_LIST_SAMPLE ?? 200))
-  const pgSaverResume = await saverResume(pgSaver, 'resume', pgSample)
+  const freshSqlite = new Database(join(dir, 'ours.db'))
+  const resume = await rounds({
+    file: () => journalResume(new FileConversationJournal(join(dir, 'resume.jsonl')), 'resume'),
+    sqlite: () => journalResume(new SqlConversationJournal(betterSqlite3ToSqlAdapter(freshSqlite), 'bench'), 'resume'),
+    pg: () => journalResume(new SqlConversationJournal(pgToSqlAdapter(pool), tag), 'resume'),
+    sqliteList: async () => (await saverResume(SqliteSaver.fromConnString(join(dir, 'langgraph.db')), 'resume')).list,
+    sqliteLatest: () => saverLatest(SqliteSaver.fromConnString(join(dir, 'langgraph.db')), 'resume'),
+    pgList: async () => (await saverResume(pgSaver, 'resume', pgSample)).list,
+    pgLatest: () => saverLatest(pgSaver, 'resume'),
+  })
   const label = `resume ${RESUME_TURNS} turns`
-  report(label, 'file', fileResume, 'SqliteSaver.list', sqliteSaverResume.list)
-  report(label, 'SQLite', sqliteResume, 'SqliteSaver.list', sqliteSaverResume.list)
-  report(label, 'PostgreSQL', pgResume, pgSample < RESUME_TURNS ? `PostgresSaver.list (${pgSample} listed, scaled)` : 'PostgresSaver.list', pgSaverResume.list)
-  report(`${label} (saver: latest only)`, 'SQLite', sqliteResume, 'SqliteSaver.getTuple', sqliteSaverResume.latest)
-  report(`${label} (saver: latest only)`, 'PostgreSQL', pgResume, 'PostgresSaver.getTuple', pgSaverResume.latest)
+  const pgListName = pgSample < RESUME_TURNS ? `PostgresSaver.list (${pgSample} listed, scaled)` : 'PostgresSaver.list'
+  report(label, 'file', resume.file!, 'SqliteSaver.list', resume.sqliteList!)
+  report(label, 'SQLite', resume.sqlite!, 'SqliteSaver.list', resume.sqliteList!)
+  report(label, 'PostgreSQL', resume.pg!, pgListName, resume.pgList!)
+  report(`${label} vs latest only`, 'file', resume.file!, 'SqliteSaver.getTuple', resume.sqliteLatest!)
+  report(`${label} vs latest only`, 'SQLite', resume.sqlite!, 'SqliteSaver.getTuple', resume.sqliteLatest!)
+  report(`${label} vs latest only`, 'PostgreSQL', resume.pg!, 'PostgresSaver.getTuple', resume.pgLatest!)
+  freshSqlite.close()
   await fileJournal.close()
+  console.log(durability.join('\n'))
 } finally {
   await pool.query(`DROP TABLE IF EXISTS ${tag}_turns`).catch(() => undefined)
   await pool.query(`DROP TABLE IF EXISTS ${tag}_runs`).catch(() => undefined)
@@ -182,6 +270,7 @@ try {
   await rm(dir, { recursive: true, force: true })
 }
 
+rows.unshift(['', 'ours (median)', 'theirs (median)', 'ratio theirs/ours: min / median / max'])
 const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]!.length)))
-console.log('journal benchmark (ratio = LangGraph time / our time; > 1 means ours is faster)')
+console.log(`journal benchmark, ${ROUNDS} paired interleaved rounds (ratio > 1 means ours is faster; against the bare loop, < 1 is the cost over the physical limit)`)
 for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join('  '))

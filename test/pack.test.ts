@@ -3,6 +3,8 @@
  * throwaway project outside the workspace, and uses them the way a user does:
  * imports every subpath of @tangle-network/agent-runtime and runs the bins.
  * A broken exports map, a missing `files` entry or a workspace-only import fails here.
+ * The packages are built fresh from the current sources in a temporary copy of
+ * the workspace, so a stale `dist/` in the checkout can never stand in for them.
  */
 import { execFile } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -15,7 +17,7 @@ const run = promisify(execFile)
 const SUBPATHS = ['', '/loops', '/agent', '/profiles', '/testing', '/mcp', '/improvement', '/analyst-loop', '/conversations', '/conversations/node', '/sandbox-local', '/improvement/node']
 /** Exports each subpath must have once installed (subpaths of later issues only need to load). */
 const EXPECTED: Record<string, string[]> = {
-  '': ['runAgentTaskStream', 'runAgentTask', 'ValidationError', 'decideKnowledgeReadiness', 'startRuntimeRun', 'validateChatModelId', 'createIterableBackend', 'runLoopRunnerCli', 'FileConversationJournal'],
+  '': ['runAgentTaskStream', 'runAgentTask', 'ValidationError', 'decideKnowledgeReadiness', 'startRuntimeRun', 'validateChatModelId', 'createIterableBackend', 'runLoopRunnerCli', 'FileConversationJournal', 'createOtelExporter'],
   '/loops': ['runLoop'],
   '/profiles': ['coderProfile'],
   '/testing': ['createScriptedBackend'],
@@ -31,10 +33,11 @@ let dir: string
 let project: string
 
 beforeAll(async () => {
-  packed = await createPackedProject()
+  // fresh: built from a temp copy of the sources, so a stale dist/ in the checkout cannot pass for them.
+  packed = await createPackedProject({ fresh: true })
   dir = packed.dir
   project = packed.project
-}, 900_000)
+}, 1_800_000)
 
 afterAll(() => packed?.dispose())
 

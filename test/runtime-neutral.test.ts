@@ -26,8 +26,9 @@ async function bundleNeutral(entry: string) {
     format: 'esm',
     mainFields: ['module', 'main'],
     conditions: ['source'],
-    // Only our own code is checked; third-party packages declare their own platforms.
-    external: ['@opentelemetry/*', '@tangle-network/*'],
+    // Third-party packages are bundled too (a Node-only dependency reached from an engine
+    // entry fails here); only our sibling packages stay external, each checked on its own.
+    external: ['@tangle-network/*'],
     logLevel: 'silent',
     metafile: true,
   })

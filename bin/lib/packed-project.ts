@@ -5,7 +5,7 @@
  * `bin/check-snippets.ts`.
  */
 import { execFile } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { promisify } from 'node:util'
@@ -53,12 +53,32 @@ export interface PackedProjectOptions {
   prefix?: string
   /** Progress lines (stderr in bins). */
   log?: (line: string) => void
+  /**
+   * Build from a fresh copy of the sources (no node_modules, no dist) in the temp dir, so a stale
+   * `dist/` in the checkout can never stand in for the current code. Slower; the pack test uses it.
+   */
+  fresh?: boolean
+}
+
+/** Copies the workspace sources into `into` and builds every package there. */
+async function buildFreshCopy(into: string, log: (line: string) => void): Promise<void> {
+  log('copying the sources into a fresh workspace')
+  cpSync(ROOT, into, {
+    recursive: true,
+    filter: (src) => !relative(ROOT, src).split(/[\\/]/).some((part) => part === 'node_modules' || part === 'dist' || part === '.git' || part.startsWith('.vitest')),
+  })
+  const stale = PACKAGES.filter((pkg) => existsSync(join(into, 'packages', pkg, 'dist')))
+  if (stale.length) throw new Error(`fresh copy still has dist/ in ${stale.join(', ')}`)
+  log('installing and building the fresh copy')
+  // Scripts are skipped: building and packing need no native addon.
+  await run('pnpm', ['install', '--offline', '--frozen-lockfile', '--ignore-scripts'], { cwd: into, env: childEnv, timeout: 300_000, maxBuffer: 64 << 20 })
+  await run('pnpm', ['-r', '--filter', './packages/*', 'run', 'build'], { cwd: into, env: childEnv, timeout: 900_000, maxBuffer: 64 << 20 })
 }
 
 /** Builds the packages when needed, packs them and installs them into a new consumer project. */
 export async function createPackedProject(options: PackedProjectOptions = {}): Promise<PackedProject> {
   const log = options.log ?? (() => {})
-  if (!PACKAGES.every(isBuilt)) {
+  if (!options.fresh && !PACKAGES.every(isBuilt)) {
     log('building the packages')
     await run('pnpm', ['-r', '--filter', './packages/*', 'run', 'build'], { cwd: ROOT, env: childEnv, timeout: 600_000, maxBuffer: 64 << 20 })
   }
@@ -67,11 +87,13 @@ export async function createPackedProject(options: PackedProjectOptions = {}): P
   if (!relative(ROOT, dir).startsWith('..')) throw new Error(`temp dir ${dir} is inside the workspace ${ROOT}`)
   const dispose = () => rmSync(dir, { recursive: true, force: true })
   try {
+    const source = options.fresh ? join(dir, 'workspace') : ROOT
+    if (options.fresh) await buildFreshCopy(source, log)
     const tarballs = join(dir, 'tarballs')
     log('packing the packages')
     await Promise.all(
       PACKAGES.map((pkg) =>
-        run('pnpm', ['pack', '--pack-destination', tarballs], { cwd: join(ROOT, 'packages', pkg), env: childEnv, timeout: 120_000 }),
+        run('pnpm', ['pack', '--pack-destination', tarballs], { cwd: join(source, 'packages', pkg), env: childEnv, timeout: 120_000 }),
       ),
     )
     const files = readdirSync(tarballs)

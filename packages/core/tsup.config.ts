@@ -6,7 +6,8 @@ export default defineConfig({
     "loops/index": "src/loops/index.ts",
     "agent/index": "src/agent/index.ts",
     "profiles/index": "src/profiles/index.ts",
-    "testing/index": "src/testing/index.ts"
+    "testing/index": "src/testing/index.ts",
+    "node": "src/node.ts"
   },
   format: ['esm'],
   dts: true,

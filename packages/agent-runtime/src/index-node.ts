@@ -7,3 +7,5 @@
 export * from '@tangle-network/agent-runtime-core'
 export * from '@tangle-network/agent-runtime-conversations'
 export { FileConversationJournal } from '@tangle-network/agent-runtime-conversations/node'
+// Node-only engine adapters (createOtelExporter): only this entry may reach `node:` built-ins.
+export * from '@tangle-network/agent-runtime-core/node'

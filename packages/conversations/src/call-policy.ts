@@ -4,7 +4,7 @@
  * breaker per participant. The run-level caps (`maxTurns`, credits) bound the
  * rest.
  */
-import { AgentRuntimeError, createAbortError, isAbortError, systemClock } from '@tangle-network/agent-runtime-core'
+import { AgentRuntimeError, abortableSleep, createAbortError, isAbortError, randomUnit, systemClock } from '@tangle-network/agent-runtime-core'
 
 /** Decides whether a failed attempt is worth retrying. @stable */
 export type RetryableErrorPredicate = (err: unknown) => boolean
@@ -159,12 +159,6 @@ export function makePerAttemptSignal(
   }
 }
 
-const defaultRandom = (): number => {
-  const bytes = new Uint32Array(1)
-  globalThis.crypto.getRandomValues(bytes)
-  return bytes[0]! / 0x1_0000_0000
-}
-
 /**
  * Milliseconds to wait after failed attempt `attempt` (1-based). Default:
  * 250·2^(attempt−1) plus a uniform jitter of up to 250 ms.
@@ -173,7 +167,7 @@ const defaultRandom = (): number => {
  * computeBackoff(100, 3) // 100
  * computeBackoff((n) => n * 10, 3) // 30
  */
-export function computeBackoff(spec: RetryBackoff | undefined, attempt: number, random: () => number = defaultRandom): number {
+export function computeBackoff(spec: RetryBackoff | undefined, attempt: number, random: () => number = randomUnit): number {
   if (typeof spec === 'number') return Math.max(0, spec)
   if (typeof spec === 'function') return Math.max(0, spec(attempt))
   return 250 * 2 ** Math.max(0, attempt - 1) + Math.floor(random() * 250)
@@ -186,19 +180,8 @@ export function computeBackoff(spec: RetryBackoff | undefined, attempt: number, 
  * await sleep(250)
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason ?? createAbortError())
-      return
-    }
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(signal?.reason ?? createAbortError())
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, Math.max(0, ms))
-    signal?.addEventListener('abort', onAbort, { once: true })
+  // The engine's one abortable sleep; this API rejects with the signal's own reason when it has one.
+  return abortableSleep(ms, signal).catch((err: unknown) => {
+    throw signal?.reason ?? err
   })
 }

@@ -28,10 +28,15 @@ export interface WorkerRun {
 }
 
 /** Spawns the worker with `args`; `onLine` may kill it. */
-export function spawnWorker(args: string[], onLine?: (line: string, child: ChildProcess) => void): { child: ChildProcess; done: Promise<WorkerRun> } {
+export function spawnWorker(
+  args: string[],
+  onLine?: (line: string, child: ChildProcess) => void,
+  env: Record<string, string> = {},
+): { child: ChildProcess; done: Promise<WorkerRun> } {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', WORKER, ...args], {
     cwd: REPO_ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   })
   const lines: string[] = []
   let buffered = ''
@@ -99,6 +104,55 @@ export async function runWithRandomKills(args: string[], random: () => number, m
     const run = await done
     if (run.signal === 'SIGKILL') kills++
     if (run.lines.some((l) => l.startsWith('DONE '))) return { acks, kills, spawns, final: run }
+  }
+  throw new Error(`the run did not complete within ${maxSpawns} spawns`)
+}
+
+/** The outcome of {@link runWithKillsInsideAppends}. */
+export interface AppendKillResult extends CrashLoopResult {
+  /** Restarts that found a torn last line left by a kill inside a write. */
+  tornTails: number
+}
+
+/**
+ * Runs the worker until it prints `DONE`, each run dying by SIGKILL inside
+ * one of its appends, at a seeded point: the k-th append (0–3) of the run
+ * either writes a seeded prefix of its record and is killed mid-write (a torn
+ * line), or writes the whole record and is killed before `fdatasync` returns
+ * (durable-looking but unacknowledged). The worker injects the fault at the
+ * file-handle boundary (`CRASH_FAULT`), so the journal code runs unchanged and
+ * the points are exact on any machine. Before each restart, `tail()` reports
+ * whether the store was left with a torn last record.
+ */
+export async function runWithKillsInsideAppends(
+  args: string[],
+  random: () => number,
+  padChars: number,
+  tail: () => Promise<'torn' | 'clean'>,
+  maxSpawns = 60,
+): Promise<AppendKillResult> {
+  const acks: { index: number; startedAt: string; text: string }[] = []
+  let kills = 0
+  let tornTails = 0
+  for (let spawns = 1; spawns <= maxSpawns; spawns++) {
+    const append = Math.floor(random() * 4)
+    const fault = random() < 0.75 ? `tear:${append}:${random().toFixed(4)}` : `before-sync:${append}`
+    const { done } = spawnWorker(
+      args,
+      (line) => {
+        if (line.startsWith('ACK ')) {
+          const [, index, startedAt, ...text] = line.split(' ')
+          acks.push({ index: Number(index), startedAt: startedAt!, text: text.join(' ') })
+        }
+      },
+      { CRASH_PAD_CHARS: String(padChars), CRASH_FAULT: fault, CRASH_DELAY_MS: '1' },
+    )
+    const run = await done
+    if (run.signal === 'SIGKILL') {
+      kills++
+      if ((await tail()) === 'torn') tornTails++
+    }
+    if (run.lines.some((l) => l.startsWith('DONE '))) return { acks, kills, spawns, final: run, tornTails }
   }
   throw new Error(`the run did not complete within ${maxSpawns} spawns`)
 }

@@ -11,7 +11,7 @@ import {
 import { FileConversationJournal } from '@tangle-network/agent-runtime-conversations/node'
 import { afterAll } from 'vitest'
 import { describeJournalConformance } from './journal-conformance.js'
-import { createPool, dropJournalTables, uniquePrefix } from './pg-helpers.js'
+import { createPgPool, dropTables, uniqueTablePrefix } from '../../../test/support/pg.js'
 
 describeJournalConformance('memory', async () => ({ journal: new InMemoryConversationJournal(), cleanup: async () => {} }))
 
@@ -53,18 +53,18 @@ describeJournalConformance('SQLite (better-sqlite3)', async () => {
   }
 })
 
-const pool = createPool()
+const pool = createPgPool()
 afterAll(async () => {
   await pool.end()
 })
 
 describeJournalConformance('PostgreSQL (pg)', async () => {
-  const prefix = uniquePrefix('conf')
+  const prefix = uniqueTablePrefix('conf')
   const journal = new SqlConversationJournal(pgToSqlAdapter(pool), prefix)
   await journal.migrate()
   return {
     journal,
     reopen: async () => new SqlConversationJournal(pgToSqlAdapter(pool), prefix),
-    cleanup: () => dropJournalTables(pool, prefix),
+    cleanup: () => dropTables(pool, `${prefix}_turns`, `${prefix}_runs`),
   }
 })

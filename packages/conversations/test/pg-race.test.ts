@@ -2,9 +2,9 @@ import { SqlConversationJournal, pgToSqlAdapter } from '@tangle-network/agent-ru
 import { afterAll, expect, it } from 'vitest'
 import { spawnWorker } from './crash-harness.js'
 import { expectedTexts } from './fixtures/scripted-participants.js'
-import { DATABASE_URL, createPool, dropJournalTables, uniquePrefix } from './pg-helpers.js'
+import { DATABASE_URL, createPgPool, dropTables, uniqueTablePrefix } from '../../../test/support/pg.js'
 
-const pool = createPool()
+const pool = createPgPool()
 afterAll(async () => {
   await pool.end()
 })
@@ -16,9 +16,14 @@ afterAll(async () => {
  * makes the second UPDATE re-check that condition after the first commits,
  * so exactly one sees a changed row and proceeds; the other is refused with
  * ConversationLeaseError before it calls any backend.
+ *
+ * The race is made the same every time by barriers: both workers start
+ * together, and both are held at `claimRun` (after loading the run) until
+ * each has reached it, then released together. A claim that does not check
+ * the owner lets both through, and the loser's backend calls show it.
  */
 it('PostgreSQL: two workers racing to resume one run — exactly one makes progress and the journal stays exact', { timeout: 90_000 }, async () => {
-  const prefix = uniquePrefix('race')
+  const prefix = uniqueTablePrefix('race')
   const journal = new SqlConversationJournal(pgToSqlAdapter(pool), prefix)
   await journal.migrate()
   const expected = expectedTexts(20)
@@ -40,10 +45,16 @@ it('PostgreSQL: two workers racing to resume one run — exactly one makes progr
       }
       const location = `${DATABASE_URL}#${prefix}`
       let ready = 0
+      let claiming = 0
       const workers = ['w1', 'w2'].map((owner) =>
-        spawnWorker(['pg', location, runId, owner, '60000', 'wait'], (line) => {
-          if (line === 'READY' && ++ready === 2) for (const w of workers) w.child.stdin!.write('go\n')
-        }),
+        spawnWorker(
+          ['pg', location, runId, owner, '60000', 'wait'],
+          (line) => {
+            if (line === 'READY' && ++ready === 2) for (const w of workers) w.child.stdin!.write('go\n')
+            if (line === 'CLAIMING' && ++claiming === 2) for (const w of workers) w.child.stdin!.write('claim\n')
+          },
+          { CRASH_CLAIM_BARRIER: '1' },
+        ),
       )
       const runs = await Promise.all(workers.map((w) => w.done))
       const acksOf = (lines: string[]) => lines.filter((l) => l.startsWith('ACK '))
@@ -54,6 +65,11 @@ it('PostgreSQL: two workers racing to resume one run — exactly one makes progr
       expect(acksOf(winner.lines).map((l) => Number(l.split(' ')[1]))).toEqual([...Array(15).keys()].map((i) => i + 5))
       expect(winner.lines).toContain('DONE max_turns 20')
       expect(acksOf(loser.lines)).toEqual([])
+      // Both were held at the claim, so both had loaded the run before either claimed it.
+      expect(runs.map((r) => r.lines.filter((l) => l === 'CLAIMING').length)).toEqual([1, 1])
+      const callsOf = (lines: string[]) => lines.filter((l) => l.startsWith('CALL ')).map((l) => Number(l.split(' ')[1]))
+      expect(callsOf(loser.lines), 'the refused worker called no backend').toEqual([])
+      expect(callsOf(winner.lines)).toEqual([...Array(15).keys()].map((i) => i + 5))
       const refusal = loser.lines.find((l) => l.startsWith('REFUSED '))
       expect(refusal).toMatch(/^REFUSED conflict Conversation run "race_\d" is owned by another worker \("w[12]"\)/)
 
@@ -63,6 +79,6 @@ it('PostgreSQL: two workers racing to resume one run — exactly one makes progr
       expect(entry?.turns.map((t) => t.text)).toEqual(expected)
     }
   } finally {
-    await dropJournalTables(pool, prefix)
+    await dropTables(pool, `${prefix}_turns`, `${prefix}_runs`)
   }
 })

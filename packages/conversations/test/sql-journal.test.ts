@@ -14,9 +14,9 @@ import { NotFoundError, RuntimeRunStateError, ValidationError } from '@tangle-ne
 import { afterAll, describe, expect, it } from 'vitest'
 import { echoBackend } from './backends.js'
 import { makeTurn } from './journal-conformance.js'
-import { createPool, dropJournalTables, uniquePrefix } from './pg-helpers.js'
+import { createPgPool, dropTables, uniqueTablePrefix } from '../../../test/support/pg.js'
 
-const pool = createPool()
+const pool = createPgPool()
 afterAll(async () => {
   await pool.end()
 })
@@ -81,12 +81,12 @@ describe('SqlConversationJournal', () => {
       const setup = async () => {
         let now = 1_000_000
         const clock = () => now
-        const prefix = uniquePrefix('lease')
+        const prefix = uniqueTablePrefix('lease')
         const adapter = dialect === 'sqlite' ? betterSqlite3ToSqlAdapter(new Database(':memory:')) : pgToSqlAdapter(pool)
         const a = new SqlConversationJournal(adapter, prefix, { owner: 'worker-a', leaseMs: 1000, clock })
         const b = new SqlConversationJournal(adapter, prefix, { owner: 'worker-b', leaseMs: 1000, clock })
         await a.migrate()
-        return { a, b, advance: (ms: number) => (now += ms), cleanup: () => (dialect === 'postgres' ? dropJournalTables(pool, prefix) : Promise.resolve()) }
+        return { a, b, advance: (ms: number) => (now += ms), cleanup: () => (dialect === 'postgres' ? dropTables(pool, `${prefix}_turns`, `${prefix}_runs`) : Promise.resolve()) }
       }
 
       it('one owner at a time; a lapsed lease can be taken over, and the old owner is fenced out', async () => {

@@ -1,4 +1,4 @@
-import { type FileHandle, open, readFile, stat, truncate } from 'node:fs/promises'
+import { type FileHandle, open, stat, truncate } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { RuntimeRunStateError, ValidationError } from '@tangle-network/agent-runtime-core'
 import type { ConversationJournal, ConversationJournalEntry, ConversationTurn, HaltReason } from '../index.js'
@@ -29,6 +29,10 @@ type JournalRecord =
 export class FileConversationJournal implements ConversationJournal {
   private readonly path: string
   private runs: Map<string, ConversationJournalEntry> | undefined
+  /** Bytes of complete lines already parsed into `runs`: a reload reads only what follows. */
+  private scanned = 0
+  /** Complete lines parsed so far (for error messages naming a line). */
+  private lines = 0
   private handle: FileHandle | undefined
   private tail: Promise<unknown> = Promise.resolve()
 
@@ -37,7 +41,7 @@ export class FileConversationJournal implements ConversationJournal {
     this.path = path
   }
 
-  /** Re-reads the file, so a run written by an earlier process is seen. */
+  /** Reads what was appended since the last read, so a run written by an earlier process is seen. */
   async loadRun(runId: string): Promise<ConversationJournalEntry | undefined> {
     assertRunId(runId)
     return this.exclusive(async () => {
@@ -108,22 +112,28 @@ export class FileConversationJournal implements ConversationJournal {
     return this.runs!
   }
 
+  /**
+   * Brings `runs` up to date with the file. Only the bytes after `scanned`
+   * are read and parsed (records are only ever appended), so a resume costs
+   * what was written since, not the whole file; a file that shrank is read
+   * from the start.
+   */
   private async reload(): Promise<void> {
-    let bytes: Buffer
-    try {
-      bytes = await readFile(this.path)
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-      bytes = Buffer.alloc(0)
-    }
+    const size = await fileSize(this.path)
+    const from = this.runs && size >= this.scanned ? this.scanned : 0
+    const bytes = from === size ? Buffer.alloc(0) : await readRange(this.path, from, size)
     const complete = bytes.lastIndexOf(0x0a) + 1
     if (complete < bytes.length) {
       // A torn tail from a crash mid-write: never acknowledged, so drop it
       // before anything is appended after it.
       await this.closeHandle()
-      await truncate(this.path, complete)
+      await truncate(this.path, from + complete)
     }
-    this.runs = parseRecords(bytes.subarray(0, complete).toString('utf8'), this.path)
+    const runs = from === 0 ? new Map<string, ConversationJournalEntry>() : this.runs!
+    parseRecords(bytes.subarray(0, complete).toString('utf8'), this.path, runs, from === 0 ? 1 : this.lines + 1)
+    this.runs = runs
+    this.scanned = from + complete
+    this.lines = from === 0 ? countLines(bytes, complete) : this.lines + countLines(bytes, complete)
   }
 
   private async write(record: JournalRecord): Promise<void> {
@@ -133,8 +143,12 @@ export class FileConversationJournal implements ConversationJournal {
         this.handle = await open(this.path, 'a')
         if (created) await syncDirectory(dirname(this.path))
       }
-      await this.handle.write(`${JSON.stringify(record)}\n`)
+      const line = `${JSON.stringify(record)}\n`
+      await this.handle.write(line)
       await this.handle.datasync()
+      // Our own record is already in `runs`: the next reload starts after it.
+      this.scanned += Buffer.byteLength(line)
+      this.lines++
     } catch (err) {
       // The write may have left a partial line; forget the view so the next
       // operation re-reads the file and cuts the torn tail first.
@@ -151,8 +165,9 @@ export class FileConversationJournal implements ConversationJournal {
   }
 }
 
-function parseRecords(text: string, path: string): Map<string, ConversationJournalEntry> {
-  const runs = new Map<string, ConversationJournalEntry>()
+/** Parses complete JSONL records into `runs`, in file order; `firstLine` numbers the first one for errors. */
+function parseRecords(text: string, path: string, runs: Map<string, ConversationJournalEntry>, firstLine: number): void {
+  if (text === '') return
   const lines = text.split('\n')
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!
@@ -162,7 +177,7 @@ function parseRecords(text: string, path: string): Map<string, ConversationJourn
       record = JSON.parse(line) as JournalRecord
     } catch (err) {
       throw new RuntimeRunStateError(
-        `FileConversationJournal: line ${i + 1} of ${path} is not valid JSON although it is complete; the file was edited or damaged. Restore it from a copy or start a new journal file.`,
+        `FileConversationJournal: line ${firstLine + i} of ${path} is not valid JSON although it is complete; the file was edited or damaged. Restore it from a copy or start a new journal file.`,
         { cause: err },
       )
     }
@@ -179,7 +194,38 @@ function parseRecords(text: string, path: string): Map<string, ConversationJourn
       }
     }
   }
-  return runs
+}
+
+function countLines(bytes: Buffer, end: number): number {
+  let n = 0
+  for (let i = bytes.indexOf(0x0a); i !== -1 && i < end; i = bytes.indexOf(0x0a, i + 1)) n++
+  return n
+}
+
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0
+    throw err
+  }
+}
+
+/** Reads bytes [from, to) of a file. */
+async function readRange(path: string, from: number, to: number): Promise<Buffer> {
+  const handle = await open(path, 'r')
+  try {
+    const out = Buffer.alloc(to - from)
+    let filled = 0
+    while (filled < out.length) {
+      const { bytesRead } = await handle.read(out, filled, out.length - filled, from + filled)
+      if (bytesRead === 0) break
+      filled += bytesRead
+    }
+    return filled === out.length ? out : out.subarray(0, filled)
+  } finally {
+    await handle.close()
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

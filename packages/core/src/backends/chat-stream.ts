@@ -1,7 +1,7 @@
 import type { BackendStreamEvent } from '../contracts/events.js'
-import { BackendTransportError } from '../errors.js'
 import { type ChatPricing, computeChatCostUsd } from './pricing.js'
-import { iterateChunks, type SseDecoderOptions, type StreamChunkSource, createSseDecoder } from './sse.js'
+import { type SseDecoderOptions, type StreamChunkSource, createSseDecoder } from './sse.js'
+import { readContentParts, streamPayloadError } from './stream-payload.js'
 
 /** Options of {@link createChatCompletionStreamParser}. @stable */
 export interface ChatStreamParserOptions {
@@ -65,19 +65,6 @@ function toolCallEvent(call: PendingCall): ToolCallEvent {
 }
 
 /**
- * A short machine code of an in-stream error (`code` or `type`, e.g.
- * `overloaded_error`). Its free-text message stays in the body: it can quote
- * the prompt, and telemetry redacts bodies but keeps messages.
- */
-function upstreamErrorCode(error: unknown): string | undefined {
-  const e = obj(error)
-  for (const v of [e?.code, e?.type]) {
-    if (typeof v === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(v)) return v
-  }
-  return undefined
-}
-
-/**
  * Creates the chat-completion stream parser behind
  * {@link createOpenAICompatibleBackend}. It reads the OpenAI chunk shape
  * (`choices[0].delta`), whole `message` objects, bare `text`, the Anthropic
@@ -86,8 +73,13 @@ function upstreamErrorCode(error: unknown): string | undefined {
  * and Anthropic thinking become `reasoning_delta`; tool calls are assembled
  * across chunks (OpenAI by `index`, a new `id` on a reused index starting a new
  * call; Anthropic by content block) and emitted once each when finished; the
- * usage becomes one `llm_call` at the end. Payloads that are not JSON become
- * raw text. An `error` payload throws {@link BackendTransportError}.
+ * usage becomes one `llm_call` at the end. `content` given as an array of
+ * parts (Mistral) yields its `text` parts as text and its `thinking` parts as
+ * reasoning. A `refusal` streams as text and marks the `llm_call` with
+ * `refusal: true`. Payloads that are not JSON become raw text. An `error`
+ * payload (also one alongside `choices`) or `finish_reason: "error"` throws
+ * {@link BackendTransportError} whose `status` is the HTTP status the error
+ * names (`code` 429, `server_error` → 500, `overloaded_error` → 503).
  * @stable
  * @example
  * const p = createChatCompletionStreamParser({ model: 'gpt-4o-mini' })
@@ -102,6 +94,7 @@ export function createChatCompletionStreamParser(options: ChatStreamParserOption
   let tokensOut: number | undefined
   let finishReason: string | undefined
   let responseModel: string | undefined
+  let refused = false
   let out: BackendStreamEvent[] = []
 
   const text = (t: unknown) => {
@@ -109,6 +102,13 @@ export function createChatCompletionStreamParser(options: ChatStreamParserOption
   }
   const reasoning = (t: unknown) => {
     if (typeof t === 'string' && t.length > 0) out.push({ type: 'reasoning_delta', text: t })
+  }
+  // A refusal (OpenAI `refusal`) is the answer the user sees, so it streams as text; the `llm_call` marks it.
+  const refusal = (t: unknown) => {
+    if (typeof t === 'string' && t.length > 0) {
+      refused = true
+      out.push({ type: 'text_delta', text: t })
+    }
   }
   const flush = (calls: Map<number, PendingCall>) => {
     const keys = [...calls.keys()].sort((a, b) => a - b)
@@ -171,14 +171,15 @@ export function createChatCompletionStreamParser(options: ChatStreamParserOption
     }
   }
 
-  function openaiChunk(chunk: Json): void {
+  function openaiChunk(chunk: Json, payload: string): void {
     const choices = chunk.choices
     const choice = Array.isArray(choices) ? obj(choices[0]) : undefined
     if (choice) {
       const delta = obj(choice.delta)
       if (delta) {
         reasoning(delta.reasoning_content ?? delta.reasoning)
-        text(delta.content)
+        readContentParts(delta.content, text, reasoning)
+        refusal(delta.refusal)
         if (Array.isArray(delta.tool_calls)) {
           delta.tool_calls.forEach((e, i) => {
             const entry = obj(e)
@@ -191,11 +192,13 @@ export function createChatCompletionStreamParser(options: ChatStreamParserOption
       const message = obj(choice.message)
       if (message) {
         reasoning(message.reasoning_content ?? message.reasoning)
-        text(message.content)
+        readContentParts(message.content, text, reasoning)
+        refusal(message.refusal)
         wholeToolCalls(message.tool_calls)
       }
       text(choice.text)
       const fr = str(choice.finish_reason)
+      if (fr === 'error') throw streamPayloadError(backend, payload, chunk.error, true)
       if (fr) {
         finishReason = fr
         // Any finish reason closes the calls in flight, not only 'tool_calls'.
@@ -244,23 +247,17 @@ export function createChatCompletionStreamParser(options: ChatStreamParserOption
     } else if (type === 'message_delta') {
       const delta = obj(ev.delta)
       finishReason = str(delta?.stop_reason) ?? finishReason
+      // Anthropic's refusal carries its explanation beside the stop reason, not as a text block.
+      if (delta?.stop_reason === 'refusal') {
+        refused = true
+        text(obj(delta.stop_details)?.explanation)
+      }
       const usage = obj(ev.usage)
       const i = num(usage?.input_tokens)
       const o = num(usage?.output_tokens)
       if (i !== undefined && i > 0) tokensIn = i
       if (o !== undefined) tokensOut = o
     }
-  }
-
-  function payloadError(payload: string, error: unknown): BackendTransportError {
-    const code = num(obj(error)?.code) ?? num(obj(error)?.status)
-    const status = code !== undefined && code >= 100 && code <= 599 ? code : undefined
-    const tag = upstreamErrorCode(error)
-    return new BackendTransportError(
-      backend,
-      `chat backend reported an error mid-stream${status !== undefined ? ` (status ${status})` : ''}${tag ? ` [${tag}]` : ''}; the upstream message is in the error body`,
-      { status, body: payload },
-    )
   }
 
   function push(payload: string): BackendStreamEvent[] {
@@ -290,15 +287,16 @@ export function createChatCompletionStreamParser(options: ChatStreamParserOption
     const chunk = obj(parsed)
     if (!chunk) return out
     const type = str(chunk.type)
-    if (type === 'error' || ((obj(chunk.error) || typeof chunk.error === 'string') && !Array.isArray(chunk.choices))) {
-      throw payloadError(payload, chunk.error ?? chunk)
+    // Any error object fails the stream, also one sent alongside `choices` (OpenRouter's mid-stream errors).
+    if (type === 'error' || obj(chunk.error) || typeof chunk.error === 'string') {
+      throw streamPayloadError(backend, payload, chunk.error ?? chunk)
     }
     responseModel = str(chunk.model) ?? responseModel
     if (type && (type.startsWith('message_') || type.startsWith('content_block_'))) {
       anthropicEvent(type, chunk)
       return out
     }
-    openaiChunk(chunk)
+    openaiChunk(chunk, payload)
     const message = obj(chunk.message)
     if (message && !Array.isArray(chunk.choices)) {
       // Whole-message shapes (Ollama NDJSON, non-stream replies).
@@ -324,7 +322,7 @@ export function createChatCompletionStreamParser(options: ChatStreamParserOption
       out = []
       flush(openaiCalls)
       flush(anthropicCalls)
-      if (tokensIn !== undefined || tokensOut !== undefined || finishReason !== undefined) {
+      if (tokensIn !== undefined || tokensOut !== undefined || finishReason !== undefined || refused) {
         const ev: LlmCallEvent = { type: 'llm_call', model: options.model }
         if (tokensIn !== undefined) ev.tokensIn = tokensIn
         if (tokensOut !== undefined) ev.tokensOut = tokensOut
@@ -332,6 +330,7 @@ export function createChatCompletionStreamParser(options: ChatStreamParserOption
         if (cost !== undefined) ev.costUsd = cost
         if (info.latencyMs !== undefined) ev.latencyMs = info.latencyMs
         if (finishReason !== undefined) ev.finishReason = finishReason
+        if (refused) ev.refusal = true
         out.push(ev)
       }
       return out
@@ -357,9 +356,37 @@ export async function* parseChatCompletionStream(
 ): AsyncGenerator<BackendStreamEvent> {
   const decoder = createSseDecoder({ maxMessageChars: options.maxMessageChars, backend: options.backend ?? 'openai-compatible' })
   const parser = createChatCompletionStreamParser(options)
-  for await (const chunk of iterateChunks(source)) {
-    for (const msg of decoder.push(chunk)) yield* parser.push(msg.data)
+  // One generator and plain index loops: every extra generator layer or
+  // `yield*` over a per-chunk array costs a resume per event (see bench/openai-sse).
+  const reader = typeof (source as ReadableStream<Uint8Array>).getReader === 'function' ? (source as ReadableStream<Uint8Array>).getReader() : undefined
+  try {
+    if (reader) {
+      while (true) {
+        const { done, value } = await reader.read()
+        if (done) break
+        const messages = decoder.push(value)
+        for (let m = 0; m < messages.length; m++) {
+          const events = parser.push(messages[m].data)
+          for (let e = 0; e < events.length; e++) yield events[e]
+        }
+      }
+    } else {
+      for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
+        const messages = decoder.push(chunk)
+        for (let m = 0; m < messages.length; m++) {
+          const events = parser.push(messages[m].data)
+          for (let e = 0; e < events.length; e++) yield events[e]
+        }
+      }
+    }
+  } finally {
+    reader?.releaseLock()
   }
-  for (const msg of decoder.end()) yield* parser.push(msg.data)
-  yield* parser.finish()
+  const messages = decoder.end()
+  for (let m = 0; m < messages.length; m++) {
+    const events = parser.push(messages[m].data)
+    for (let e = 0; e < events.length; e++) yield events[e]
+  }
+  const last = parser.finish()
+  for (let e = 0; e < last.length; e++) yield last[e]
 }

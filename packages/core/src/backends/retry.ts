@@ -1,6 +1,7 @@
-import { createAbortError, ValidationError } from '../errors.js'
-import { type Clock, systemClock } from '../util/clock.js'
+import { ValidationError } from '../errors.js'
+import { type Clock, randomUnit, systemClock } from '../util/clock.js'
 import { describeValue } from '../util/describe-value.js'
+import { abortableSleep } from '../util/sleep.js'
 
 /**
  * How an HTTP backend retries and times out. Delays grow as
@@ -57,28 +58,6 @@ export interface ResolvedChatRetryPolicy extends ChatRetryPolicy {
   now: Clock
 }
 
-/**
- * Waits `ms`, rejecting with an `AbortError` as soon as `signal` aborts. @stable
- * @example
- * await abortableSleep(250, controller.signal) // rejects with an AbortError on abort
- */
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(createAbortError('aborted while waiting to retry', signal.reason))
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(createAbortError('aborted while waiting to retry', signal?.reason))
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
-
-const cryptoRandom = (): number => globalThis.crypto.getRandomValues(new Uint32Array(1))[0] / 2 ** 32
-
 function checkNumber(name: string, v: number, min: number, max = Number.POSITIVE_INFINITY, integer = false): void {
   if (typeof v !== 'number' || Number.isNaN(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
     const range = max === Number.POSITIVE_INFINITY ? `≥ ${min}` : `in [${min}, ${max}]`
@@ -97,8 +76,8 @@ export function resolveChatRetryPolicy(options: ChatRetryOptions = {}): Resolved
   const p: ResolvedChatRetryPolicy = {
     ...DEFAULT_CHAT_RETRY_POLICY,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
-    sleep: options.sleep ?? abortableSleep,
-    random: options.random ?? cryptoRandom,
+    sleep: options.sleep ?? ((ms, signal) => abortableSleep(ms, signal, 'aborted while waiting to retry')),
+    random: options.random ?? randomUnit,
     now: options.now ?? systemClock,
   }
   checkNumber('maxAttempts', p.maxAttempts, 1, Number.POSITIVE_INFINITY, true)

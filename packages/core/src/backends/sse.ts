@@ -197,6 +197,24 @@ export async function* iterateChunks(source: StreamChunkSource): AsyncGenerator<
  */
 export async function* parseSseStream(source: StreamChunkSource, options: SseDecoderOptions = {}): AsyncGenerator<SseMessage> {
   const decoder = createSseDecoder(options)
-  for await (const chunk of iterateChunks(source)) yield* decoder.push(chunk)
-  yield* decoder.end()
+  const reader = typeof (source as ReadableStream<Uint8Array>).getReader === 'function' ? (source as ReadableStream<Uint8Array>).getReader() : undefined
+  try {
+    if (reader) {
+      while (true) {
+        const { done, value } = await reader.read()
+        if (done) break
+        const messages = decoder.push(value)
+        for (let i = 0; i < messages.length; i++) yield messages[i]
+      }
+    } else {
+      for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
+        const messages = decoder.push(chunk)
+        for (let i = 0; i < messages.length; i++) yield messages[i]
+      }
+    }
+  } finally {
+    reader?.releaseLock()
+  }
+  const rest = decoder.end()
+  for (let i = 0; i < rest.length; i++) yield rest[i]
 }

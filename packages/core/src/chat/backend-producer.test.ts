@@ -1,7 +1,7 @@
 import { chatProducerFromBackend, handleChatTurn } from '@tangle-network/agent-runtime-core'
 import { createScriptedBackend } from '@tangle-network/agent-runtime-core/testing'
 import { describe, expect, it } from 'vitest'
-import { readAll, readLines } from './chat-test-helpers.js'
+import { readAll, readLines } from '../../test/support/chat.js'
 
 const identity = { tenantId: 'acme', sessionId: 's1', userId: 'u1', turnIndex: 0 }
 

@@ -10,8 +10,8 @@ import {
 } from '@tangle-network/agent-runtime-core'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
-import { gate, readAll, readLines, scriptedProduce } from './chat-test-helpers.js'
-import { connectPgClient, uniqueTablePrefix } from './pg-test-client.js'
+import { gate, readAll, readLines, scriptedProduce } from '../../test/support/chat.js'
+import { connectPgClient, uniqueTablePrefix } from '../../../../test/support/pg.js'
 
 const identity = { tenantId: 'acme', sessionId: 'thread-1', userId: 'u1', turnIndex: 2 }
 const executionId = 'acme:thread-1:2'
@@ -41,7 +41,7 @@ const factories: Array<[string, StoreFactory]> = [
     'PostgreSQL',
     async (o) => {
       const client = await connectPgClient()
-      const tablePrefix = uniqueTablePrefix('chat_turn')
+      const tablePrefix = `${uniqueTablePrefix('chat_turn')}_`
       cleanups.push(async () => {
         await client.query(`DROP TABLE IF EXISTS ${tablePrefix}chat_execution_events`)
         await client.query(`DROP TABLE IF EXISTS ${tablePrefix}chat_executions`)

@@ -1,6 +1,6 @@
 import { type ChatStreamEvent, type ChatTurnHooks, handleChatTurn } from '@tangle-network/agent-runtime-core'
 import { describe, expect, it } from 'vitest'
-import { gate, readAll, readLines, scriptedProduce, settleTicks } from './chat-test-helpers.js'
+import { gate, readAll, readLines, scriptedProduce, settleTicks } from '../../test/support/chat.js'
 
 const identity = { tenantId: 'acme', sessionId: 'thread-1', userId: 'u1', turnIndex: 2 }
 const started = { type: 'session.run.started', data: { sessionId: 'thread-1', tenantId: 'acme', turnIndex: 2, executionId: 'acme:thread-1:2' } }

@@ -1,8 +1,8 @@
 import { ValidationError, createAbortError } from '../errors.js'
 import { randomUuid } from '../util/clock.js'
 import { assertChatTurnIdentity, chatTurnExecutionId } from './execution-id.js'
-import { runTurn } from './run-turn.js'
-import type { ChatTurnOutcome, ChatTurnResult, RunChatTurnInput } from './types.js'
+import { type ProducerHandoff, runTurn, type TurnStep } from './run-turn.js'
+import type { ChatStreamEvent, ChatTurnOutcome, ChatTurnResult, RunChatTurnInput } from './types.js'
 
 const defaultLog = (message: string, meta?: Record<string, unknown>) => {
   if (meta === undefined) console.error(message)
@@ -78,20 +78,61 @@ export function handleChatTurn(input: RunChatTurnInput): ChatTurnResult {
   // Until the first pull the generator has not started: `turn.return()` would then
   // skip its `finally`, so a cancel before any read settles `done` here instead.
   let pulled = false
+  // The producer phase: pull() reads the producer directly, one `await next()` per read.
+  let producing: ProducerHandoff | undefined
+
+  /** Delivers the generator's next step (a line, the producer hand-off, or the end). */
+  const advance = async (stream: ReadableStreamDefaultController<Uint8Array>, next: Promise<IteratorResult<TurnStep, void>>): Promise<void> => {
+    const step = await next
+    if (clientGone) return
+    if (step.done) return stream.close()
+    const value = step.value
+    if ('handoff' in value) {
+      producing = value
+      return pump(stream)
+    }
+    stream.enqueue(value.bytes)
+    if (!value.terminal) return
+    // The last line is delivered at once; then the turn's bookkeeping (lease
+    // release, trace flush) runs and the stream closes, without waiting for
+    // the client to ask for more.
+    while (!(await turn.next()).done) {}
+    if (!clientGone) stream.close()
+  }
+
+  /** One producer event per client read; the generator resumes when the producer ends or fails. */
+  const pump = async (stream: ReadableStreamDefaultController<Uint8Array>): Promise<void> => {
+    const h = producing!
+    let step: IteratorResult<unknown>
+    try {
+      step = await h.iterator.next()
+    } catch (err) {
+      h.finished = true
+      producing = undefined
+      return advance(stream, turn.throw(err))
+    }
+    if (clientGone) return
+    if (step.done || controller.signal.aborted) {
+      if (step.done) h.finished = true
+      producing = undefined
+      return advance(stream, turn.next())
+    }
+    try {
+      const encoded = h.encode(step.value)
+      stream.enqueue(encoded instanceof Uint8Array ? encoded : await encoded)
+      const recorded = h.record(step.value as ChatStreamEvent)
+      if (recorded) await recorded
+    } catch (err) {
+      producing = undefined
+      return advance(stream, turn.throw(err))
+    }
+  }
+
   const body = new ReadableStream<Uint8Array>(
     {
-      async pull(stream) {
+      pull(stream) {
         pulled = true
-        const step = await turn.next()
-        if (clientGone) return
-        if (step.done) return stream.close()
-        stream.enqueue(step.value.bytes)
-        if (!step.value.terminal) return
-        // The last line is delivered at once; then the turn's bookkeeping (lease
-        // release, trace flush) runs and the stream closes, without waiting for
-        // the client to ask for more.
-        while (!(await turn.next()).done) {}
-        if (!clientGone) stream.close()
+        return producing ? pump(stream) : advance(stream, turn.next())
       },
       async cancel(reason) {
         clientGone = true

@@ -6,8 +6,8 @@ import {
 } from '@tangle-network/agent-runtime-core'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { connectPgClient, uniqueTablePrefix } from './pg-test-client.js'
-import { describeReplayStoreConformance } from './replay-store.conformance.js'
+import { connectPgClient, uniqueTablePrefix } from '../../../../test/support/pg.js'
+import { describeReplayStoreConformance } from '../../test/support/replay-store.conformance.js'
 
 describeReplayStoreConformance('memory', async (options) => {
   const store = createMemoryChatTurnReplayStore(options)
@@ -26,7 +26,7 @@ describeReplayStoreConformance('SQLite (better-sqlite3)', async (options) => {
 })
 
 describeReplayStoreConformance('PostgreSQL (pg)', async (options) => {
-  const tablePrefix = uniqueTablePrefix('chat_replay')
+  const tablePrefix = `${uniqueTablePrefix('chat_replay')}_`
   // One connection per store instance, so concurrent begins really race in the server.
   const clients = await Promise.all([connectPgClient(), connectPgClient(), connectPgClient()])
   const open = (i: number) => createSqlChatTurnReplayStore({ sql: pgToSqlAdapter(clients[i]!), tablePrefix, ...options })

@@ -79,6 +79,28 @@ export function resolveInFlightTimeout(fn: string, value: number | undefined): n
   return ms
 }
 
+/**
+ * The shipped stores also accept events already serialised (the JSON each
+ * one was sent to the client as), so a turn does not serialise every event
+ * twice, and stores exactly the bytes the client received. Internal: custom
+ * stores implement `append` only.
+ */
+export const appendSerialized: unique symbol = Symbol('agent-runtime.chat.appendSerialized')
+
+/** A store that may take pre-serialised events. */
+export type SerializedAppendStore = ChatTurnReplayStore & {
+  [appendSerialized]?: (executionId: string, attemptId: string, json: readonly string[]) => Promise<boolean>
+}
+
+/** Adds the pre-serialised append to a shipped store. */
+export function withSerializedAppend<S extends ChatTurnReplayStore>(
+  store: S,
+  append: (executionId: string, attemptId: string, json: readonly string[]) => Promise<boolean>,
+): S {
+  Object.defineProperty(store, appendSerialized, { value: append, enumerable: false })
+  return store
+}
+
 /** Serialises an event for storage, failing with a clear message for non-JSON values. */
 export function serializeStoredEvent(event: ChatStreamEvent): string {
   return stringifyChatEvent(event, 'chat replay store append')
@@ -113,8 +135,17 @@ export function createMemoryChatTurnReplayStore(options: ChatTurnReplayStoreOpti
     return row && row.attemptId === attemptId ? row : undefined
   }
   const parse = (events: string[]) => events.map((e) => JSON.parse(e) as ChatStreamEvent)
+  const appendJson = async (executionId: string, attemptId: string, serialized: readonly string[]): Promise<boolean> => {
+    const row = owned(executionId, attemptId)
+    if (row?.state !== 'running') return false
+    const now = clock()
+    for (let i = 0; i < serialized.length; i++) row.events.push(serialized[i]!)
+    row.leaseExpiresAt = now + timeoutMs
+    row.updatedAt = now
+    return true
+  }
 
-  return {
+  const store: ChatTurnReplayStore = {
     lease: { durationMs: timeoutMs, now: clock },
     async begin(executionId, attemptId) {
       const now = clock()
@@ -145,16 +176,7 @@ export function createMemoryChatTurnReplayStore(options: ChatTurnReplayStoreOpti
       claim('running', false)
       return { status: 'started' }
     },
-    async append(executionId, attemptId, events) {
-      const row = owned(executionId, attemptId)
-      if (row?.state !== 'running') return false
-      const serialized = events.map(serializeStoredEvent)
-      const now = clock()
-      row.events.push(...serialized)
-      row.leaseExpiresAt = now + timeoutMs
-      row.updatedAt = now
-      return true
-    },
+    append: async (executionId, attemptId, events) => appendJson(executionId, attemptId, events.map(serializeStoredEvent)),
     async complete(executionId, attemptId, outcome) {
       const row = owned(executionId, attemptId)
       if (!row) return false
@@ -196,4 +218,5 @@ export function createMemoryChatTurnReplayStore(options: ChatTurnReplayStoreOpti
       return removed
     },
   }
+  return withSerializedAppend(store, appendJson)
 }

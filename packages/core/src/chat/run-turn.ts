@@ -1,6 +1,6 @@
 import { ValidationError, errorMessage } from '../errors.js'
 import { stringifyChatEvent } from './ndjson.js'
-import type { ChatTurnReplayStore } from './replay-store.js'
+import { appendSerialized, type ChatTurnReplayStore, type SerializedAppendStore } from './replay-store.js'
 import type { ChatStreamEvent, ChatTurnFailureReason, ChatTurnHooks, ChatTurnIdentity, ChatTurnOutcome, ChatTurnProducer } from './types.js'
 
 /** Producer events are written to the replay store in batches of this size (each write renews the lease). */
@@ -40,32 +40,60 @@ export interface TurnLine {
 }
 
 /**
+ * The producer phase, handed to the stream: its `pull()` reads the producer
+ * directly (one `await iterator.next()` per client read) instead of resuming
+ * this generator per event. The generator resumes when the producer ends
+ * (`next()`), fails or an event cannot be handled (`throw(err)`).
+ */
+export interface ProducerHandoff {
+  readonly handoff: true
+  readonly iterator: AsyncIterator<unknown>
+  /** Checks and encodes one event; a promise only when an `onEvent` hook must run first. */
+  encode(event: unknown): Uint8Array | Promise<Uint8Array>
+  /** Records a delivered event for replay; a promise only when a batch is written. */
+  record(event: ChatStreamEvent): Promise<void> | undefined
+  /** Set once the iterator ended or threw, so it is not closed again. */
+  finished: boolean
+}
+
+/** What the turn generator yields: a line, or the hand-off of the producer phase. */
+export type TurnStep = TurnLine | ProducerHandoff
+
+/**
  * The turn as a pull-driven generator of NDJSON lines: the ReadableStream
  * calls `next()` only when the client reads, so the producer is never
  * pulled ahead of the client. Never throws; `finally` does the bookkeeping.
  */
-export async function* runTurn(t: TurnContext): AsyncGenerator<TurnLine, void, undefined> {
+export async function* runTurn(t: TurnContext): AsyncGenerator<TurnStep, void, undefined> {
   const { identity, hooks, executionId, replay } = t
   const { sessionId, tenantId, turnIndex } = identity
   let outcome: ChatTurnOutcome = { status: 'cancelled', executionId }
   // Which replay-store state this attempt owns and must release on a non-success exit.
   let owned: 'none' | 'running' | 'produced' = 'none'
-
-  async function line(event: ChatStreamEvent): Promise<TurnLine> {
-    const json = stringifyChatEvent(event, 'handleChatTurn')
-    if (hooks.onEvent) {
-      try {
-        await hooks.onEvent(event)
-      } catch (err) {
-        t.log('handleChatTurn: onEvent threw; the stream continues', { executionId, type: event.type, error: errorMessage(err) })
-      }
-    }
-    const terminal = event.type === 'session.run.completed' || event.type === 'session.run.failed'
-    return { bytes: encoder.encode(`${json}\n`), terminal: terminal && envelope }
-  }
   // Set while emitting our own envelope lines, so a producer event that happens to be named
   // `session.run.completed` is not mistaken for the end of the turn.
   let envelope = false
+  // The JSON of the event encoded last, stored for replay as sent.
+  let lastJson = ''
+
+  const encodeLine = (event: ChatStreamEvent): TurnLine => {
+    const json = stringifyChatEvent(event, 'handleChatTurn')
+    lastJson = json
+    const terminal = envelope && (event.type === 'session.run.completed' || event.type === 'session.run.failed')
+    return { bytes: encoder.encode(`${json}\n`), terminal }
+  }
+  const runOnEvent = async (event: ChatStreamEvent): Promise<void> => {
+    try {
+      await hooks.onEvent!(event)
+    } catch (err) {
+      t.log('handleChatTurn: onEvent threw; the stream continues', { executionId, type: event.type, error: errorMessage(err) })
+    }
+  }
+  async function line(event: ChatStreamEvent): Promise<TurnLine> {
+    const encoded = encodeLine(event)
+    if (hooks.onEvent) await runOnEvent(event)
+    return encoded
+  }
   const envelopeLine = async (event: ChatStreamEvent) => {
     envelope = true
     try {
@@ -145,7 +173,10 @@ export async function* runTurn(t: TurnContext): AsyncGenerator<TurnLine, void, u
 
     const producer = await hooks.produce({ signal: t.signal, identity, executionId })
     assertProducer(producer)
+    const iterator = producer.stream[Symbol.asyncIterator]() as AsyncIterator<unknown>
     let pending: ChatStreamEvent[] = []
+    let pendingJson: string[] = []
+    const appendJson = (replay as SerializedAppendStore | undefined)?.[appendSerialized]
     // Writes renew the lease: every APPEND_BATCH events, and also once a third of
     // the lease has passed, so a slow but live stream is never taken over by a retry.
     const lease = replay?.lease
@@ -154,17 +185,42 @@ export async function* runTurn(t: TurnContext): AsyncGenerator<TurnLine, void, u
     const flush = async () => {
       if (!replay || pending.length === 0) return
       const batch = pending
+      const json = pendingJson
       pending = []
-      if (!(await store(() => replay.append(executionId, t.attemptId, batch)))) throw new LeaseLost()
+      pendingJson = []
+      const write = appendJson ? () => appendJson.call(replay, executionId, t.attemptId, json) : () => replay.append(executionId, t.attemptId, batch)
+      if (!(await store(write))) throw new LeaseLost()
       if (lease) lastWriteAt = lease.now()
     }
-    for await (const event of producer.stream) {
-      if (t.signal.aborted) break
-      assertEvent(event)
-      yield await line(event)
-      if (replay) {
-        pending.push(event)
-        if (pending.length >= APPEND_BATCH || renewDue()) await flush()
+    const handoff: ProducerHandoff = {
+      handoff: true,
+      iterator,
+      finished: false,
+      encode(event) {
+        assertEvent(event)
+        const encoded = encodeLine(event)
+        return hooks.onEvent ? runOnEvent(event).then(() => encoded.bytes) : encoded.bytes
+      },
+      record: replay
+        ? (event) => {
+            pending.push(event)
+            pendingJson.push(lastJson)
+            return pending.length >= APPEND_BATCH || renewDue() ? flush() : undefined
+          }
+        : () => undefined,
+    }
+    try {
+      // The stream's pull() now reads the producer itself; we resume when it ends.
+      yield handoff
+    } finally {
+      // Ended early (an error, an abort, a cancel): close the producer, as `for await` would.
+      if (!handoff.finished) {
+        handoff.finished = true
+        try {
+          await iterator.return?.()
+        } catch {
+          // The producer's own cleanup failed; the turn's outcome is decided elsewhere.
+        }
       }
     }
     if (t.signal.aborted) return yield* abortedTurn()

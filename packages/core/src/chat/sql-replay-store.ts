@@ -8,6 +8,7 @@ import {
   type ChatTurnReplayStoreOptions,
   resolveInFlightTimeout,
   serializeStoredEvent,
+  withSerializedAppend,
 } from './replay-store.js'
 import type { ChatStreamEvent } from './types.js'
 
@@ -135,27 +136,28 @@ export function createSqlChatTurnReplayStore(options: SqlChatTurnReplayStoreOpti
     return { status: 'in_flight' }
   }
 
-  return {
+  const appendJson = async (executionId: string, attemptId: string, serialized: readonly string[]): Promise<boolean> => {
+    await migrate()
+    const now = clock()
+    const renewed = await sql.exec(
+      `UPDATE ${ex} SET lease_expires_at = ?, updated_at = ? WHERE execution_id = ? AND attempt_id = ? AND state = 'running'`,
+      [now + timeoutMs, now, executionId, attemptId],
+    )
+    if (rowsAffected(renewed) !== 1) return false
+    for (let i = 0; i < serialized.length; i += INSERT_CHUNK) {
+      const chunk = serialized.slice(i, i + INSERT_CHUNK)
+      const params: unknown[] = []
+      for (const event of chunk) params.push(executionId, attemptId, event)
+      await sql.exec(`INSERT INTO ${ev} (execution_id, attempt_id, event) VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')}`, params)
+    }
+    return true
+  }
+
+  const store: SqlChatTurnReplayStore = {
     lease: { durationMs: timeoutMs, now: clock },
     migrate,
     begin,
-    async append(executionId, attemptId, events) {
-      await migrate()
-      const serialized = events.map(serializeStoredEvent)
-      const now = clock()
-      const renewed = await sql.exec(
-        `UPDATE ${ex} SET lease_expires_at = ?, updated_at = ? WHERE execution_id = ? AND attempt_id = ? AND state = 'running'`,
-        [now + timeoutMs, now, executionId, attemptId],
-      )
-      if (rowsAffected(renewed) !== 1) return false
-      for (let i = 0; i < serialized.length; i += INSERT_CHUNK) {
-        const chunk = serialized.slice(i, i + INSERT_CHUNK)
-        const params: unknown[] = []
-        for (const event of chunk) params.push(executionId, attemptId, event)
-        await sql.exec(`INSERT INTO ${ev} (execution_id, attempt_id, event) VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')}`, params)
-      }
-      return true
-    },
+    append: async (executionId, attemptId, events) => appendJson(executionId, attemptId, events.map(serializeStoredEvent)),
     async complete(executionId, attemptId, outcome) {
       await migrate()
       const now = clock()
@@ -197,4 +199,5 @@ export function createSqlChatTurnReplayStore(options: SqlChatTurnReplayStoreOpti
       return rowsAffected(removed)
     },
   }
+  return withSerializedAppend(store, appendJson)
 }

@@ -38,7 +38,7 @@ export type RuntimeStreamEvent =
   | E<'reasoning_delta', { text: string }>
   | E<'tool_call', { toolName: string; toolCallId?: string; args?: unknown }>
   | E<'tool_result', { toolName: string; toolCallId?: string; result?: unknown }>
-  | E<'llm_call', { model: string; tokensIn?: number; tokensOut?: number; costUsd?: number; latencyMs?: number; finishReason?: string }>
+  | E<'llm_call', { model: string; tokensIn?: number; tokensOut?: number; costUsd?: number; latencyMs?: number; finishReason?: string; refusal?: boolean }>
   | E<'artifact', { artifactId: string; name?: string; mimeType?: string; uri?: string; content?: unknown; metadata?: Record<string, unknown> }>
   | E<'proposal_created', { proposalId: string; title: string; status?: string; content?: unknown }>
   | E<'backend_error', { backend: string; message: string; recoverable: boolean; error?: BackendErrorDetail }>

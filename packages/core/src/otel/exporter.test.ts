@@ -1,7 +1,8 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base'
-import { type OtelSpan, ValidationError, createOtelExporter, msToUnixNano, parseOtlpHeaders, toOtelAttributes } from '@tangle-network/agent-runtime-core'
+import { type OtelSpan, ValidationError, msToUnixNano, parseOtlpHeaders, toOtelAttributes } from '@tangle-network/agent-runtime-core'
+import { createOtelExporter } from '@tangle-network/agent-runtime-core/node'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type OtlpReceiver, startOtlpReceiver } from '../../test/otel/otlp-receiver.js'
 

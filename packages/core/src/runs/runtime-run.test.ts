@@ -8,7 +8,7 @@ import {
   pgToSqlAdapter,
   startRuntimeRun,
 } from '@tangle-network/agent-runtime-core'
-import pg from 'pg'
+import { connectPgClient, uniqueTablePrefix } from '../../../../test/support/pg.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const taskSpec = { id: 'task-1', intent: 'summarise', domain: 'docs' }
@@ -210,9 +210,8 @@ persistenceSuite('SQLite (better-sqlite3)', async () => {
 })
 
 persistenceSuite('PostgreSQL', async () => {
-  const client = new pg.Client({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' })
-  await client.connect()
-  const table = `runs_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+  const client = await connectPgClient()
+  const table = `${uniqueTablePrefix('runs')}_runs`
   const sql = pgToSqlAdapter(client)
   return {
     sql,

@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.js'
+import { fnv1a32 } from '../util/hash.js'
 import type { SqlAdapter } from '../contracts/sql.js'
 
 /** The part of a better-sqlite3 `Database` the adapter uses. @stable */
@@ -10,8 +11,13 @@ export interface BetterSqlite3Like {
   }
 }
 
+/** Prepared statements kept per adapter; the oldest is dropped beyond this. */
+const STATEMENT_CACHE_SIZE = 256
+
 /**
- * Wraps a better-sqlite3 database as a {@link SqlAdapter}.
+ * Wraps a better-sqlite3 database as a {@link SqlAdapter}. Each distinct SQL
+ * text is prepared once and reused (up to 256 statements, oldest dropped
+ * first): preparing costs more than running a small statement.
  * @stable
  * @example
  * const sql = betterSqlite3ToSqlAdapter(new Database('.agent-runtime/state.db'))
@@ -21,10 +27,20 @@ export function betterSqlite3ToSqlAdapter(db: BetterSqlite3Like): SqlAdapter {
     throw new ValidationError('betterSqlite3ToSqlAdapter: expected a better-sqlite3 Database (an object with prepare()); pass `new Database(path)`.')
   }
   const bind = (params?: readonly unknown[]) => (params ?? []).map(toSqliteValue)
+  const statements = new Map<string, ReturnType<BetterSqlite3Like['prepare']>>()
+  const prepare = (sql: string) => {
+    let stmt = statements.get(sql)
+    if (stmt === undefined) {
+      stmt = db.prepare(sql)
+      if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!)
+      statements.set(sql, stmt)
+    }
+    return stmt
+  }
   return {
     dialect: 'sqlite',
     async exec(sql, params) {
-      const stmt = db.prepare(sql)
+      const stmt = prepare(sql)
       if (stmt.reader) {
         stmt.all(...bind(params))
         return { rowsAffected: 0, changes: 0 }
@@ -33,7 +49,7 @@ export function betterSqlite3ToSqlAdapter(db: BetterSqlite3Like): SqlAdapter {
       return { rowsAffected: changes, changes }
     },
     async query<Row>(sql: string, params?: readonly unknown[]) {
-      return db.prepare(sql).all(...bind(params)) as Row[]
+      return prepare(sql).all(...bind(params)) as Row[]
     },
   }
 }
@@ -44,9 +60,9 @@ function toSqliteValue(v: unknown): unknown {
   return v
 }
 
-/** The part of a `pg` `Pool` or `Client` the adapter uses. @stable */
+/** The part of a `pg` `Pool` or `Client` the adapter uses (`query(text, values)`, or a `{name, text, values}` config). @stable */
 export interface PgQueryableLike {
-  query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>
+  query(text: string | { name?: string; text: string; values?: unknown[] }, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>
 }
 
 /**
@@ -103,7 +119,21 @@ function findQuoteEnd(sql: string, start: number, quote: string): number {
 }
 
 /**
- * Wraps a node-postgres `Pool` or `Client` as a {@link SqlAdapter}; `?` placeholders become `$n`.
+ * The name of the prepared statement for `text`: derived from the text alone
+ * (two 32-bit hashes and the length), so adapters sharing a pool agree on it
+ * and never give one name two texts.
+ */
+function statementName(text: string): string {
+  let reversed = ''
+  for (let i = text.length - 1; i >= 0; i--) reversed += text[i]
+  return `ar_${fnv1a32(text)}${fnv1a32(reversed)}_${text.length}`
+}
+
+/**
+ * Wraps a node-postgres `Pool` or `Client` as a {@link SqlAdapter}; `?`
+ * placeholders become `$n`. Statements with parameters run as named prepared
+ * statements, so PostgreSQL parses and plans each once per connection rather
+ * than on every call; statements without parameters (DDL) run unnamed.
  * @stable
  * @example
  * const sql = pgToSqlAdapter(new pg.Pool({ connectionString: process.env.DATABASE_URL }))
@@ -112,14 +142,26 @@ export function pgToSqlAdapter(pg: PgQueryableLike): SqlAdapter {
   if (!pg || typeof pg.query !== 'function') {
     throw new ValidationError('pgToSqlAdapter: expected a pg Pool or Client (an object with query()); pass `new pg.Pool({ connectionString })`.')
   }
+  const translated = new Map<string, { text: string; name: string }>()
+  const run = (sql: string, params?: readonly unknown[]) => {
+    let entry = translated.get(sql)
+    if (entry === undefined) {
+      const text = toPostgresPlaceholders(sql)
+      entry = { text, name: statementName(text) }
+      if (translated.size >= STATEMENT_CACHE_SIZE) translated.delete(translated.keys().next().value!)
+      translated.set(sql, entry)
+    }
+    if (!params || params.length === 0) return pg.query(entry.text, [])
+    return pg.query({ name: entry.name, text: entry.text, values: [...params] })
+  }
   return {
     dialect: 'postgres',
     async exec(sql, params) {
-      const res = await pg.query(toPostgresPlaceholders(sql), params ? [...params] : [])
+      const res = await run(sql, params)
       return { rowsAffected: res.rowCount ?? 0, changes: res.rowCount ?? 0 }
     },
     async query<Row>(sql: string, params?: readonly unknown[]) {
-      const res = await pg.query(toPostgresPlaceholders(sql), params ? [...params] : [])
+      const res = await run(sql, params)
       return res.rows as Row[]
     },
   }

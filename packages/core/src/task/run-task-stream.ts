@@ -38,7 +38,9 @@ export interface RunAgentTaskStreamOptions {
  * create/resume, the backend's normalised events, then `task_end` and `final`.
  * A backend failure never ends as an empty success: it yields `backend_error`
  * and `final{status:'failed'|'aborted', error}`. Resuming a session that
- * belongs to another backend kind throws {@link SessionMismatchError}.
+ * belongs to another backend kind throws {@link SessionMismatchError}. A
+ * reply whose `llm_call` is marked `refusal` ends `completed` with the refusal
+ * as `text` and `metadata.refusal: true`.
  * @stable
  * @example
  * for await (const event of runAgentTaskStream({ task, backend, input: { task, message: 'hi' } })) {
@@ -104,6 +106,7 @@ async function* streamTask(options: RunAgentTaskStreamOptions): AsyncGenerator<R
 
   let session: RuntimeSession | undefined
   let text = ''
+  let refused = false
   try {
     if (stored) {
       const resumed = backend.resume ? await backend.resume(stored, input, { ...baseCtx, session: stored }) : stored
@@ -126,6 +129,7 @@ async function* streamTask(options: RunAgentTaskStreamOptions): AsyncGenerator<R
       const event = normalise(raw, task, session, ts)
       await store.appendEvent?.(session.id, event)
       if (event.type === 'text_delta') text += event.text
+      else if (event.type === 'llm_call' && event.refusal === true) refused = true
       // A backend's own `final` (a nested conversation's outcome) is folded into the one final
       // this stream ends with, so consumers see exactly one, with the backend's verdict.
       if (event.type === 'final') {
@@ -158,16 +162,18 @@ async function* streamTask(options: RunAgentTaskStreamOptions): AsyncGenerator<R
     session = { ...session, status: 'completed', updatedAt: ts() }
     await store.put(session)
     yield { type: 'backend_end', timestamp: ts(), task, session, backend: backend.kind }
-    yield { type: 'task_end', timestamp: ts(), task, session, status: 'completed', reason: 'backend completed' }
+    // A refusal is a completed reply whose text is the refusal; `metadata.refusal` lets callers tell it from an answer.
+    const reason = refused ? 'backend refused to answer' : 'backend completed'
+    yield { type: 'task_end', timestamp: ts(), task, session, status: 'completed', reason }
     yield {
       type: 'final',
       timestamp: ts(),
       task,
       session,
       status: 'completed',
-      reason: 'backend completed',
+      reason,
       ...(text ? { text } : {}),
-      ...(backendFinal?.metadata ? { metadata: backendFinal.metadata } : {}),
+      ...(backendFinal?.metadata || refused ? { metadata: { ...backendFinal?.metadata, ...(refused ? { refusal: true } : {}) } } : {}),
     }
   } catch (err) {
     const aborted = signal?.aborted === true || isAbortError(err)

@@ -2,6 +2,7 @@ import type { AgentBackendContext, AgentBackendInput, AgentExecutionBackend } fr
 import type { BackendStreamEvent } from '../contracts/events.js'
 import type { RuntimeSession } from '../contracts/session.js'
 import { ValidationError, createAbortError } from '../errors.js'
+import { abortableSleep } from '../util/sleep.js'
 
 /** One scripted turn: a list of events, or a function of the call that returns them. @stable */
 export type ScriptedTurn =
@@ -67,7 +68,7 @@ export function createScriptedBackend(options: ScriptedBackendOptions): Scripted
       for (let i = 0; i <= events.length; i++) {
         if (i === failAt) throw fail!.error
         if (i === events.length) break
-        if (options.delayMs) await sleep(options.delayMs, ctx.signal)
+        if (options.delayMs) await abortableSleep(options.delayMs, ctx.signal, 'aborted')
         if (ctx.signal?.aborted) throw createAbortError(`scripted backend '${kind}' aborted`, ctx.signal.reason)
         yield events[i]!
       }
@@ -79,17 +80,3 @@ export function createScriptedBackend(options: ScriptedBackendOptions): Scripted
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(createAbortError('aborted', signal.reason))
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(createAbortError('aborted', signal?.reason))
-    }
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}

@@ -8,6 +8,7 @@ import type {
   SandboxPromptOptions,
 } from '../contracts/sandbox.js'
 import { createAbortError, NotFoundError } from '../errors.js'
+import { abortableSleep } from '../util/sleep.js'
 
 /** What a scripted response function is told about the prompt it answers. @experimental */
 export interface ScriptedPromptContext {
@@ -83,20 +84,6 @@ export interface ScriptedSandboxClient extends SandboxClient {
   liveBoxIds(): string[]
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(createAbortError('aborted', signal.reason))
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(createAbortError('aborted', signal?.reason))
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
 
 /**
  * A scripted sandbox client for tests and examples: `respond` decides the
@@ -141,7 +128,7 @@ export function createScriptedSandboxClient(options: ScriptedSandboxOptions = {}
         if (signal?.aborted) throw createAbortError('aborted', signal.reason)
         const source = await respond(message, { box: record, call, options: promptOptions, signal })
         for await (const event of source as AsyncIterable<SandboxEvent>) {
-          if (delayMs > 0) await sleep(delayMs, signal)
+          if (delayMs > 0) await abortableSleep(delayMs, signal, 'aborted')
           if (signal?.aborted) throw createAbortError('aborted', signal.reason)
           yield event
         }
@@ -195,7 +182,7 @@ export function createScriptedSandboxClient(options: ScriptedSandboxOptions = {}
       const attempt = createAttempts++
       const signal = request?.signal
       if (signal?.aborted) throw createAbortError('aborted', signal.reason)
-      if (options.createDelayMs) await sleep(options.createDelayMs, signal)
+      if (options.createDelayMs) await abortableSleep(options.createDelayMs, signal, 'aborted')
       const fail = typeof options.failCreate === 'function' ? options.failCreate(createOptions, attempt) : options.failCreate === true
       if (fail instanceof Error) throw fail
       if (fail) throw new Error(`scripted sandbox: create #${attempt} failed`)

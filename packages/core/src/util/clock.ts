@@ -21,6 +21,15 @@ export const systemClock: Clock = () => Date.now()
 export const randomUuid: IdSource = () => globalThis.crypto.randomUUID()
 
 /**
+ * A uniform random number in [0, 1) from Web Crypto: the default jitter source
+ * wherever the engine spreads delays.
+ * @stable
+ * @example
+ * const spread = base * (2 * randomUnit() - 1)
+ */
+export const randomUnit = (): number => globalThis.crypto.getRandomValues(new Uint32Array(1))[0]! / 0x1_0000_0000
+
+/**
  * `n` random base-36 characters from Web Crypto.
  * @stable
  * @example

@@ -120,19 +120,24 @@ describe('retries', () => {
   })
 
   it('retries a response whose headers exceed requestTimeoutMs', async () => {
-    const s = server.script({ ...ok, headerDelayMs: 2000 }, ok)
-    const { backend } = backendFor(s.baseUrl, { requestTimeoutMs: 50 })
+    // The first server hangs for good, so the timeout fires however slow the machine is; the
+    // 1.5 s limit is three orders of magnitude above a loopback reply, so the second attempt
+    // never times out under load.
+    const s = server.script({ holdHeaders: true }, ok)
+    const { backend } = backendFor(s.baseUrl, { requestTimeoutMs: 1500 })
     expect(await collect(backend)).toContainEqual({ type: 'text_delta', text: 'fine' })
     expect(s.requests).toHaveLength(2)
-    const t = server.script({ ...ok, headerDelayMs: 2000 })
+    const t = server.script({ holdHeaders: true })
     const err = await rejection(collect(backendFor(t.baseUrl, { requestTimeoutMs: 30, maxAttempts: 2 }).backend))
     expect(err.status).toBe(0)
     expect(err.message).toContain('no response headers within 30 ms')
   })
 
   it('does not time out a stream that keeps delivering chunks', async () => {
-    const s = server.script({ body: openaiTextStream(['a', 'b', 'c', 'd']), chunkBytes: 128, chunkDelayMs: 20 })
-    const { backend } = backendFor(s.baseUrl, { requestTimeoutMs: 60, idleTimeoutMs: 500, maxAttempts: 1 })
+    // The body takes longer than requestTimeoutMs (several 100 ms gaps; load only stretches
+    // them), while the headers and each gap stay orders of magnitude inside their limits.
+    const s = server.script({ body: openaiTextStream(['a', 'b', 'c', 'd']), chunkBytes: 128, chunkDelayMs: 100 })
+    const { backend } = backendFor(s.baseUrl, { requestTimeoutMs: 300, idleTimeoutMs: 10_000, maxAttempts: 1 })
     expect((await collect(backend)).filter((e) => e.type === 'text_delta')).toHaveLength(4)
   })
 })

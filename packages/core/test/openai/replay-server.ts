@@ -20,6 +20,8 @@ export interface ReplayResponse {
   chunkDelayMs?: number
   /** Pause before the status line and headers go out. */
   headerDelayMs?: number
+  /** Never send the status line: hold the request until the client gives up (a server that hangs). */
+  holdHeaders?: boolean
   /** Destroy the socket after writing this many pieces (a mid-stream disconnect). */
   disconnectAfterChunks?: number
   /** Stop writing after this many pieces and keep the connection open. */
@@ -65,6 +67,10 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 async function respond(res: ServerResponse, r: ReplayResponse): Promise<void> {
+  if (r.holdHeaders) {
+    if (!res.destroyed) await new Promise<void>((resolve) => res.once('close', () => resolve()))
+    return
+  }
   if (r.headerDelayMs) await sleep(r.headerDelayMs)
   if (res.destroyed) return
   res.writeHead(r.status ?? 200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...r.headers })

@@ -1,128 +1,82 @@
 /**
- * The protobuf path: loop spans converted with `toReadableSpan` and encoded by
- * the official OTLP protobuf serializer (what an OTLP/proto `spanExporter`
- * sends) decode back to the same ids, parentage, times and attributes.
- * Decoding walks the ExportTraceServiceRequest wire format with the
- * transformer's own ProtobufReader.
+ * The protobuf path end to end: loop spans go through `createOtelExporter`
+ * with the official OTLP/protobuf exporter (`@opentelemetry/exporter-trace-otlp-proto`)
+ * as its `spanExporter`, over HTTP to a loopback receiver that decodes the
+ * `application/x-protobuf` body from the wire format. They must arrive with
+ * the same ids, parentage, times, attributes, resource and scope as the same
+ * spans sent as OTLP/JSON.
  */
-import { ProtobufReader } from '@opentelemetry/otlp-transformer/build/src/common/protobuf/protobuf-reader.js'
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer/build/src/trace/protobuf/trace.js'
-import { resourceFromAttributes } from '@opentelemetry/resources'
-import { type LoopTraceEvent, buildLoopOtelSpans, otelAttributesToRecord, toReadableSpan } from '@tangle-network/agent-runtime-core'
-import { describe, expect, it } from 'vitest'
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
+import { type LoopTraceEvent, OTEL_SCOPE_NAME, buildLoopOtelSpans, otelAttributesToRecord } from '@tangle-network/agent-runtime-core'
+import { createOtelExporter } from '@tangle-network/agent-runtime-core/node'
+import { afterEach, describe, expect, it } from 'vitest'
+import { type OtlpReceiver, startOtlpReceiver } from './otlp-receiver.js'
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+const e = (kind: LoopTraceEvent['kind'], t: number, payload: unknown) => ({ kind, runId: 'r', timestamp: 1_700_000_000_000 + t, payload }) as LoopTraceEvent
+const spans = buildLoopOtelSpans(
+  [
+    e('loop.started', 0, { driver: 'dynamic', agentRunNames: ['a'], maxIterations: 3, maxConcurrency: 1 }),
+    e('loop.plan', 1, { roundIndex: 0, plannedCount: 1, moveKind: 'refine', rationale: 'go é 🌍', childIndices: [0] }),
+    e('loop.iteration.started', 2, { iterationIndex: 0, roundIndex: 0, agentRunName: 'a', taskHash: 'h', groupId: 'g' }),
+    e('loop.iteration.ended', 12, {
+      iterationIndex: 0,
+      roundIndex: 0,
+      agentRunName: 'a',
+      costUsd: 0.25,
+      durationMs: 10,
+      groupId: 'g',
+      verdict: { valid: true, score: 0.75 },
+      tokenUsage: { input: 7, output: 3 },
+    }),
+    e('loop.decision', 13, { roundIndex: 0, decision: 'done', historyLength: 1 }),
+    e('loop.ended', 14, { winnerIterationIndex: 0, totalCostUsd: 0.25, durationMs: 14, iterations: 1, decision: 'done' }),
+  ],
+  '4bf92f3577b34da6a3ce929d0e0e4736',
+  '00f067aa0ba902b7',
+)
 
-function fixed64(r: ProtobufReader, buf: Uint8Array): bigint {
-  const v = new DataView(buf.buffer, buf.byteOffset + r.pos, 8).getBigUint64(0, true)
-  r.pos += 8
-  return v
+const receivers: OtlpReceiver[] = []
+afterEach(async () => {
+  for (const r of receivers.splice(0)) await r.close()
+})
+
+async function receive(protobuf: boolean) {
+  const receiver = await startOtlpReceiver()
+  receivers.push(receiver)
+  const errors: unknown[] = []
+  const exporter = createOtelExporter({
+    env: {},
+    serviceName: 'proto-test',
+    ...(protobuf ? { spanExporter: new OTLPTraceExporter({ url: `${receiver.endpoint}/v1/traces` }) } : { endpoint: receiver.endpoint }),
+    onError: (err) => errors.push(err),
+  })!
+  exporter.exportSpans(spans)
+  await exporter.shutdown()
+  expect(errors).toEqual([])
+  expect(receiver.rejected).toEqual([])
+  return { receiver, received: await receiver.waitForSpans(spans.length) }
 }
 
-function anyValue(buf: Uint8Array): string | number | boolean | undefined {
-  const r = new ProtobufReader(buf)
-  let out: string | number | boolean | undefined
-  while (!r.isAtEnd()) {
-    const { fieldNumber, wireType } = r.readTag()
-    if (fieldNumber === 1 && wireType === 2) out = r.readString()
-    else if (fieldNumber === 2 && wireType === 0) out = r.readVarint() === 1
-    else if (fieldNumber === 3 && wireType === 0) out = r.readVarint()
-    else if (fieldNumber === 4 && wireType === 1) {
-      out = new DataView(buf.buffer, buf.byteOffset + r.pos, 8).getFloat64(0, true)
-      r.pos += 8
-    } else r.skip(wireType)
-  }
-  return out
-}
+describe('OTLP/protobuf export over HTTP', () => {
+  it('the real protobuf exporter delivers every span intact to a receiver that decodes the wire format', async () => {
+    const { receiver, received } = await receive(true)
+    expect(receiver.requests.map((r) => [r.path, r.encoding, r.headers['content-type']])).toEqual([['/v1/traces', 'protobuf', 'application/x-protobuf']])
+    expect(received.map((s) => [s.name, s.traceId, s.spanId, s.parentSpanId, s.kind])).toEqual(spans.map((s) => [s.name, s.traceId, s.spanId, s.parentSpanId, s.kind]))
+    expect(received.map((s) => [s.startNs.toString(), s.endNs.toString()])).toEqual(spans.map((s) => [s.startTimeUnixNano, s.endTimeUnixNano]))
+    for (const [i, s] of received.entries()) expect(s.attributes, s.name).toEqual(otelAttributesToRecord(spans[i].attributes))
+    expect(received.find((s) => s.name === 'loop.iteration')?.attributes).toMatchObject({
+      'gen_ai.usage.input_tokens': 7,
+      'tangle.loop.verdict.score': 0.75,
+      'tangle.loop.verdict.valid': true,
+    })
+    expect(received[0].resource['service.name']).toBe('proto-test')
+    expect(received[0].scope?.name).toBe(OTEL_SCOPE_NAME)
+  })
 
-interface DecodedSpan {
-  traceId: string
-  spanId: string
-  parentSpanId?: string
-  name: string
-  kind: number
-  start: bigint
-  end: bigint
-  attributes: Record<string, string | number | boolean | undefined>
-}
-
-function decodeSpan(buf: Uint8Array): DecodedSpan {
-  const r = new ProtobufReader(buf)
-  const span: DecodedSpan = { traceId: '', spanId: '', name: '', kind: 0, start: 0n, end: 0n, attributes: {} }
-  while (!r.isAtEnd()) {
-    const { fieldNumber, wireType } = r.readTag()
-    if (fieldNumber === 1) span.traceId = hex(r.readBytes())
-    else if (fieldNumber === 2) span.spanId = hex(r.readBytes())
-    else if (fieldNumber === 4) span.parentSpanId = hex(r.readBytes())
-    else if (fieldNumber === 5) span.name = r.readString()
-    else if (fieldNumber === 6) span.kind = r.readVarint()
-    else if (fieldNumber === 7) span.start = fixed64(r, buf)
-    else if (fieldNumber === 8) span.end = fixed64(r, buf)
-    else if (fieldNumber === 9) {
-      const kv = new ProtobufReader(r.readBytes())
-      let key = ''
-      let value: string | number | boolean | undefined
-      while (!kv.isAtEnd()) {
-        const t = kv.readTag()
-        if (t.fieldNumber === 1) key = kv.readString()
-        else if (t.fieldNumber === 2) value = anyValue(kv.readBytes())
-        else kv.skip(t.wireType)
-      }
-      span.attributes[key] = value
-    } else r.skip(wireType)
-  }
-  return span
-}
-
-/** ExportTraceServiceRequest → resource_spans(1) → scope_spans(2) → spans(2). */
-function decodeRequest(bytes: Uint8Array): DecodedSpan[] {
-  const spans: DecodedSpan[] = []
-  const nested = (buf: Uint8Array, field: number, each: (b: Uint8Array) => void) => {
-    const r = new ProtobufReader(buf)
-    while (!r.isAtEnd()) {
-      const { fieldNumber, wireType } = r.readTag()
-      if (fieldNumber === field && wireType === 2) each(r.readBytes())
-      else r.skip(wireType)
-    }
-  }
-  nested(bytes, 1, (rs) => nested(rs, 2, (ss) => nested(ss, 2, (s) => spans.push(decodeSpan(s)))))
-  return spans
-}
-
-describe('OTLP protobuf encoding of loop spans', () => {
-  it('round-trips ids, parentage, times and attributes through the official serializer', () => {
-    const e = (kind: LoopTraceEvent['kind'], t: number, payload: unknown) => ({ kind, runId: 'r', timestamp: 1_700_000_000_000 + t, payload }) as LoopTraceEvent
-    const built = buildLoopOtelSpans(
-      [
-        e('loop.started', 0, { driver: 'dynamic', agentRunNames: ['a'], maxIterations: 3, maxConcurrency: 1 }),
-        e('loop.plan', 1, { roundIndex: 0, plannedCount: 1, moveKind: 'refine', rationale: 'go', childIndices: [0] }),
-        e('loop.iteration.started', 2, { iterationIndex: 0, roundIndex: 0, agentRunName: 'a', taskHash: 'h', groupId: 'g' }),
-        e('loop.iteration.ended', 12, {
-          iterationIndex: 0,
-          roundIndex: 0,
-          agentRunName: 'a',
-          costUsd: 0.25,
-          durationMs: 10,
-          groupId: 'g',
-          verdict: { valid: true, score: 0.75 },
-          tokenUsage: { input: 7, output: 3 },
-        }),
-        e('loop.decision', 13, { roundIndex: 0, decision: 'done', historyLength: 1 }),
-        e('loop.ended', 14, { winnerIterationIndex: 0, totalCostUsd: 0.25, durationMs: 14, iterations: 1, decision: 'done' }),
-      ],
-      '4bf92f3577b34da6a3ce929d0e0e4736',
-      '00f067aa0ba902b7',
-    )
-    const resource = resourceFromAttributes({ 'service.name': 'proto-test' })
-    const bytes = ProtobufTraceSerializer.serializeRequest(built.map((s) => toReadableSpan(s, resource)))
-    expect(bytes).toBeInstanceOf(Uint8Array)
-    const decoded = decodeRequest(bytes as Uint8Array)
-    expect(decoded.map((s) => [s.name, s.traceId, s.spanId, s.parentSpanId, s.kind])).toEqual(
-      built.map((s) => [s.name, s.traceId, s.spanId, s.parentSpanId, s.kind]),
-    )
-    expect(decoded.map((s) => [s.start.toString(), s.end.toString()])).toEqual(built.map((s) => [s.startTimeUnixNano, s.endTimeUnixNano]))
-    const iteration = decoded.find((s) => s.name === 'loop.iteration')
-    expect(iteration?.attributes).toEqual(otelAttributesToRecord(built.find((s) => s.name === 'loop.iteration')?.attributes))
-    expect(iteration?.attributes).toMatchObject({ 'gen_ai.usage.input_tokens': 7, 'tangle.loop.verdict.score': 0.75, 'tangle.loop.verdict.valid': true })
+  it('protobuf and JSON exports of the same spans are received identically', async () => {
+    const proto = await receive(true)
+    const json = await receive(false)
+    expect(json.receiver.requests[0].encoding).toBe('json')
+    expect(proto.received).toEqual(json.received)
   })
 })

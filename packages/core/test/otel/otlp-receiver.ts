@@ -1,13 +1,13 @@
 /**
  * A loopback OTLP/HTTP trace receiver for tests. It accepts the real requests
- * an OTLP exporter sends, checks them against the OTLP/JSON mapping of
- * `ExportTraceServiceRequest` (typed by `@opentelemetry/otlp-transformer`'s
- * own request definitions), answers like a collector, and flattens spans for
- * assertions.
+ * an OTLP exporter sends, as a collector does: `application/json` bodies are
+ * checked against the OTLP/JSON mapping of `ExportTraceServiceRequest`, and
+ * `application/x-protobuf` bodies are decoded from the wire format. It
+ * answers like a collector and flattens spans for assertions.
  */
 import { type IncomingHttpHeaders, type Server, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { IExportTraceServiceRequest } from '@opentelemetry/otlp-transformer/build/src/trace/internal-types.js'
+import { type DecodedTraceRequest, decodeOtlpProtobufTraceRequest } from './otlp-protobuf-decode.js'
 import { z } from 'zod'
 
 const hex = (len: number) => z.string().regex(new RegExp(`^[0-9a-f]{${len}}$`), `expected ${len} lowercase hex chars`)
@@ -74,13 +74,9 @@ const exportTraceServiceRequest = z.object({
 })
 
 
-/**
- * Decodes an OTLP/JSON `ExportTraceServiceRequest` body; throws when it does not follow the mapping.
- * The cast is needed because the transformer's internal type narrows `intValue` to a number, while
- * the OTLP/JSON mapping (which this schema follows) also allows int64 as a decimal string.
- */
-export function decodeOtlpJsonTraceRequest(body: string): IExportTraceServiceRequest {
-  return exportTraceServiceRequest.parse(JSON.parse(body)) as IExportTraceServiceRequest
+/** Decodes an OTLP/JSON `ExportTraceServiceRequest` body; throws when it does not follow the mapping. */
+export function decodeOtlpJsonTraceRequest(body: string): DecodedTraceRequest {
+  return exportTraceServiceRequest.parse(JSON.parse(body)) as DecodedTraceRequest
 }
 
 function plain(value: AnyValue): string | number | boolean {
@@ -110,7 +106,9 @@ export interface ReceivedSpan {
 export interface ReceivedRequest {
   path: string
   headers: IncomingHttpHeaders
-  body: IExportTraceServiceRequest
+  /** `json` or `protobuf`, from the request's content type. */
+  encoding: 'json' | 'protobuf'
+  body: DecodedTraceRequest
 }
 
 export interface OtlpReceiver {
@@ -134,21 +132,26 @@ export async function startOtlpReceiver(options: { status?: number } = {}): Prom
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8')
-      if (req.method !== 'POST' || !String(req.headers['content-type']).startsWith('application/json')) {
+      const raw = Buffer.concat(chunks)
+      const type = String(req.headers['content-type'])
+      const encoding = type.startsWith('application/json') ? 'json' : type.startsWith('application/x-protobuf') ? 'protobuf' : undefined
+      if (req.method !== 'POST' || !encoding) {
         rejected.push(`unexpected ${req.method} ${req.headers['content-type']}`)
         res.writeHead(415).end()
         return
       }
       try {
-        requests.push({ path: req.url ?? '', headers: req.headers, body: decodeOtlpJsonTraceRequest(raw) })
+        const body = encoding === 'json' ? decodeOtlpJsonTraceRequest(raw.toString('utf8')) : decodeOtlpProtobufTraceRequest(new Uint8Array(raw))
+        requests.push({ path: req.url ?? '', headers: req.headers, encoding, body })
       } catch (err) {
         rejected.push(String(err))
         res.writeHead(400, { 'content-type': 'application/json' }).end('{"code":3,"message":"bad request"}')
         return
       }
       for (const w of waiters.splice(0)) w()
-      res.writeHead(options.status ?? 200, { 'content-type': 'application/json' }).end('{}')
+      // A collector answers in the request's encoding; an empty ExportTraceServiceResponse is zero bytes in protobuf.
+      if (encoding === 'protobuf') res.writeHead(options.status ?? 200, { 'content-type': 'application/x-protobuf' }).end()
+      else res.writeHead(options.status ?? 200, { 'content-type': 'application/json' }).end('{}')
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
