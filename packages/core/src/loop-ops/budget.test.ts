@@ -15,7 +15,7 @@ describe('runLoop budget', () => {
     const costs = [300, 400, 100, 100, 100]
     const sandboxClient = createScriptedSandboxClient({ respond: (_p, { call }) => [usage(costs[call] ?? 100)] })
     const res = await runLoop({
-      driver: createRefineDriver({ maxIterations: 5 }),
+      driver: createRefineDriver<string, number>({ maxIterations: 5 }),
       agentRun: spec,
       output: parse,
       validator: never,
@@ -48,7 +48,7 @@ describe('runLoop budget', () => {
       },
     })
     const res = await runLoop({
-      driver: createFanoutVoteDriver({ n: 4 }),
+      driver: createFanoutVoteDriver<string, number>({ n: 4 }),
       agentRun: spec,
       output: parse,
       validator: never,
@@ -73,7 +73,7 @@ describe('runLoop budget', () => {
       },
     })
     const res = await runLoop({
-      driver: createRefineDriver({ maxIterations: 5 }),
+      driver: createRefineDriver<string, number>({ maxIterations: 5 }),
       agentRun: spec,
       output: parse,
       validator: never,
@@ -89,10 +89,10 @@ describe('runLoop budget', () => {
 
   it('runs normally under a budget it never reaches, and rejects a bad cap naming the field', async () => {
     const sandboxClient = createScriptedSandboxClient({ respond: () => [usage(10)] })
-    const res = await runLoop({ driver: createRefineDriver({ maxIterations: 2 }), agentRun: spec, output: parse, validator: never, task: 't', budget: { maxTokens: 1e6 }, ctx: { sandboxClient } })
+    const res = await runLoop({ driver: createRefineDriver<string, number>({ maxIterations: 2 }), agentRun: spec, output: parse, validator: never, task: 't', budget: { maxTokens: 1e6 }, ctx: { sandboxClient } })
     expect(res.decision).toBe('stop')
     expect(res.budget).toBeUndefined()
-    const err = await runLoop({ driver: createRefineDriver(), agentRun: spec, output: parse, validator: never, task: 't', budget: { maxTokens: -1 }, ctx: { sandboxClient } }).catch((e) => e)
+    const err = await runLoop({ driver: createRefineDriver<string, number>(), agentRun: spec, output: parse, validator: never, task: 't', budget: { maxTokens: -1 }, ctx: { sandboxClient } }).catch((e) => e)
     expect(err).toBeInstanceOf(ValidationError)
     expect(err.message).toContain('budget.maxTokens must be a positive number, got -1')
   })
@@ -123,7 +123,7 @@ describe('runDelegatedLoop budget', () => {
       'dynamic',
       {
         dynamic: (signal, ctx) =>
-          runLoop({ driver: createRefineDriver({ maxIterations: 9 }), agentRun: spec, output: parse, validator: never, task: 't', ...(ctx?.budget ? { budget: ctx.budget } : {}), ctx: { sandboxClient, signal } }),
+          runLoop({ driver: createRefineDriver<string, number>({ maxIterations: 9 }), agentRun: spec, output: parse, validator: never, task: 't', ...(ctx?.budget ? { budget: ctx.budget } : {}), ctx: { sandboxClient, signal } }),
       },
       { budget: { maxTokens: 1000 } },
     )
