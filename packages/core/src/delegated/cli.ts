@@ -36,7 +36,27 @@ function parseArgs(argv: readonly string[]): { mode?: string; config?: string } 
   return out
 }
 
-const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
+/** JSON that always parses: BigInts as strings, cycles as "[Circular]", anything else unserialisable as an error object. */
+function json(value: unknown): string {
+  const seen = new WeakSet<object>()
+  try {
+    const text = JSON.stringify(
+      value,
+      (_key, v: unknown) => {
+        if (typeof v === 'bigint') return v.toString()
+        if (typeof v === 'object' && v !== null) {
+          if (seen.has(v)) return '[Circular]'
+          seen.add(v)
+        }
+        return v
+      },
+      2,
+    )
+    return `${text ?? 'null'}\n`
+  } catch (err) {
+    return `${JSON.stringify({ error: `result could not be serialised: ${errorMessage(err)}` }, null, 2)}\n`
+  }
+}
 
 async function loadRegistry(mod: unknown): Promise<DelegatedLoopRegistry> {
   const exported = (mod as { default?: unknown } | null)?.default ?? mod

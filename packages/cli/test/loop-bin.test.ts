@@ -1,0 +1,88 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { gitRepo, REGISTRY, runBin } from './bin-helpers.js'
+
+const dirs: string[] = []
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+describe('agent-runtime-loop (child process)', () => {
+  it('--help and -h print usage on stdout and exit 0; --version prints the version', async () => {
+    const dir = gitRepo(dirs)
+    for (const flag of ['--help', '-h']) {
+      const res = await runBin([flag], dir)
+      expect(res.code).toBe(0)
+      expect(res.stdout).toContain('agent-runtime-loop run <pattern>')
+      expect(res.stdout).toContain('3 halted by the budget or the kill-switch')
+      expect(res.stdout).not.toMatch(/self-improve|audit/)
+    }
+    const v = await runBin(['--version'], dir)
+    expect(v.code).toBe(0)
+    expect(v.stdout).toBe('0.1.0\n')
+  }, 120_000)
+
+  it('list prints the patterns as JSON; plan resolves a level; a syntax error names the file and line', async () => {
+    const dir = gitRepo(dirs)
+    const list = await runBin(['list'], dir)
+    expect(list.code).toBe(0)
+    expect(JSON.parse(list.stdout).patterns).toEqual([expect.objectContaining({ id: 'daily-triage', suggested_daily_cap: 12000 })])
+    const plan = await runBin(['plan', 'daily-triage', '--level', 'L1'], dir)
+    expect(JSON.parse(plan.stdout)).toMatchObject({ level: 'L1', commit: 'none', dailyTokenCap: 12000 })
+    writeFileSync(join(dir, 'bad.yaml'), 'patterns:\n  - id: x\n    name: [unclosed\n')
+    const bad = await runBin(['list', '--registry', 'bad.yaml'], dir)
+    expect(bad.code).toBe(2)
+    expect(JSON.parse(bad.stderr).error).toMatch(/bad\.yaml:\d+: YAML syntax error/)
+    writeFileSync(join(dir, 'field.yaml'), REGISTRY.replace('risk: low', 'risk: extreme'))
+    const field = await runBin(['list', '--registry', 'field.yaml'], dir)
+    expect(field.code).toBe(2)
+    expect(JSON.parse(field.stderr).error).toMatch(/field\.yaml:7: patterns\[0\]\.risk: /)
+  }, 120_000)
+
+  it('cron simulation: five runs under an injected clock crossing midnight share the cap, halt with exit 3, and roll over', async () => {
+    const dir = gitRepo(dirs)
+    const times = ['2026-03-01T22:00:00Z', '2026-03-01T23:00:00Z', '2026-03-01T23:30:00Z', '2026-03-02T00:10:00Z', '2026-03-02T01:00:00Z']
+    const results = []
+    for (const t of times) results.push(await runBin(['run', 'daily-triage', '--level', 'L2', '--dry-run'], dir, { AGENT_RUNTIME_LOOP_NOW: t }))
+    expect(results.map((r) => r.code)).toEqual([0, 0, 3, 0, 0])
+    expect(results[0]!.stdout).toContain('Budget: 5,000 / 12,000 tokens spent today.')
+    expect(results[1]!.stdout).toContain('Budget: 10,000 / 12,000 tokens spent today.')
+    expect(results[2]!.stdout).toContain('halted: daily-cap')
+    expect(results[2]!.stdout).toContain('Budget: 10,000 / 12,000 tokens spent today.')
+    expect(results[3]!.stdout).toContain('Budget: 5,000 / 12,000 tokens spent today.')
+    expect(results[4]!.stdout).toContain('Budget: 10,000 / 12,000 tokens spent today.')
+  }, 300_000)
+
+  it('the kill-switch (file, env var, halt: true in STATE.md) halts before any spend with exit 3', async () => {
+    const dir = gitRepo(dirs)
+    mkdirSync(join(dir, '.agent-runtime'), { recursive: true })
+    writeFileSync(join(dir, '.agent-runtime', 'KILL'), '')
+    const file = await runBin(['run', 'daily-triage', '--level', 'L2', '--dry-run'], dir)
+    expect(file.code).toBe(3)
+    expect(file.stdout).toContain('halted: kill-switch')
+    expect(file.stdout).toContain('tick 1: halted — 0 tokens')
+    rmSync(join(dir, '.agent-runtime', 'KILL'))
+    const env = await runBin(['run', 'daily-triage', '--dry-run'], dir, { AGENT_RUNTIME_KILL: '1' })
+    expect(env.code).toBe(3)
+    writeFileSync(join(dir, 'STATE.md'), '---\nhalt: true\n---\n')
+    const state = await runBin(['run', 'daily-triage', '--dry-run'], dir)
+    expect(state.code).toBe(3)
+    expect(state.stdout).toContain('halt: true in')
+  }, 120_000)
+
+  it('--mode: a result JSON cannot hold still prints parseable JSON; --timeout ends a runner that never settles with exit 1', async () => {
+    const dir = gitRepo(dirs)
+    writeFileSync(
+      join(dir, 'loops.config.mjs'),
+      `const cyc = { n: 10n }; cyc.self = cyc
+export default { research: async () => cyc, dynamic: () => new Promise(() => {}) }\n`,
+    )
+    const big = await runBin(['--mode', 'research', '--config', 'loops.config.mjs'], dir)
+    expect(big.code).toBe(0)
+    expect(JSON.parse(big.stdout)).toMatchObject({ ok: true, output: { n: '10', self: '[Circular]' } })
+    const hang = await runBin(['--mode', 'dynamic', '--config', 'loops.config.mjs', '--timeout', '500'], dir)
+    expect(hang.code).toBe(1)
+    expect(JSON.parse(hang.stdout)).toEqual({ error: 'timed out after 500 ms (--timeout)', ok: false })
+  }, 120_000)
+})
