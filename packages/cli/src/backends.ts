@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { execFile } from 'node:child_process'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve, sep } from 'node:path'
 import type { TickBackend, TickUsage, TriageDecision } from '@tangle-network/agent-runtime-core'
+import { commandHarness, type LocalHarness, type LocalHarnessBox } from '@tangle-network/agent-runtime-sandbox-local'
 
 /** A scripted tick: what triage says, which files the change writes, the usage of each step. @experimental */
 export interface ScriptedTickScript {
@@ -54,53 +55,88 @@ export interface ClaudeTickBackendOptions {
   command?: string
   /** Extra arguments after `-p <prompt> --output-format json`. */
   args?: readonly string[]
-  /** Per-call limit. Default 900 000 ms. */
+  /** Parent environment variables the command sees besides PATH/HOME/LANG/TERM/TMPDIR. Default `ANTHROPIC_API_KEY`. */
+  envAllowlist?: readonly string[]
+  /** Per-call limit; the process tree is killed after it. Default 900 000 ms. */
   timeoutMs?: number
 }
 
-/** Runs `claude -p` (headless) in `cwd`; resolves with its result text and usage. */
-function runClaude(options: ClaudeTickBackendOptions, prompt: string, cwd: string, signal: AbortSignal): Promise<{ text: string; usage: TickUsage }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(options.command ?? 'claude', ['-p', prompt, '--output-format', 'json', ...(options.args ?? [])], { cwd, stdio: ['ignore', 'pipe', 'pipe'], signal, timeout: options.timeoutMs ?? 900_000 })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.stderr.on('data', (d) => (err += d))
-    child.on('error', reject)
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`${options.command ?? 'claude'} exited ${code}: ${err.trim().slice(-500)}`))
-      try {
-        const j = JSON.parse(out) as { result?: string; usage?: { input_tokens?: number; output_tokens?: number }; total_cost_usd?: number }
-        resolve({ text: j.result ?? '', usage: { tokens: (j.usage?.input_tokens ?? 0) + (j.usage?.output_tokens ?? 0), costUsd: j.total_cost_usd ?? 0 } })
-      } catch {
-        resolve({ text: out, usage: { tokens: 0 } })
-      }
-    })
-  })
+/** The box the command harness sees: the worktree, with file and shell access confined to it. */
+function worktreeBox(workdir: string): LocalHarnessBox {
+  const inside = (p: string) => {
+    const abs = resolve(workdir, p)
+    if (abs !== workdir && !abs.startsWith(`${workdir}${sep}`)) throw new Error(`path escapes the worktree: ${p}`)
+    return abs
+  }
+  return {
+    id: `worktree:${workdir}`,
+    workdir,
+    exec: (command, o = {}) =>
+      new Promise((done) => {
+        execFile('sh', ['-c', command], { cwd: inside(o.cwd ?? '.'), timeout: o.timeoutMs ?? 600_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
+          done({ exitCode: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
+        )
+      }),
+    read: async (p) => readFileSync(inside(p), 'utf8'),
+    write: async (p, content) => {
+      const abs = inside(p)
+      mkdirSync(dirname(abs), { recursive: true })
+      writeFileSync(abs, content)
+    },
+  }
+}
+
+/** Runs headless claude once through the command harness; resolves with its answer and usage. */
+async function runClaude(harness: LocalHarness, prompt: string, workdir: string, signal: AbortSignal): Promise<{ text: string; usage: TickUsage }> {
+  let answer: { result?: unknown; usage?: { input_tokens?: number; output_tokens?: number }; total_cost_usd?: number } | undefined
+  let text = ''
+  let failure: string | undefined
+  for await (const e of harness.run({ prompt, workdir, signal, box: worktreeBox(workdir), env: {}, options: {}, createOptions: {} })) {
+    const data = (e.data ?? {}) as Record<string, unknown>
+    if (e.type === 'result' && typeof data.result === 'string') answer = data as typeof answer
+    else if (e.type === 'error') failure = String(data.message ?? 'failed')
+    else if (typeof data.delta === 'string') text += data.delta
+  }
+  if (failure) throw new Error(failure)
+  if (!answer) return { text, usage: { tokens: 0 } }
+  const u = answer.usage ?? {}
+  return { text: String(answer.result), usage: { tokens: (u.input_tokens ?? 0) + (u.output_tokens ?? 0), costUsd: answer.total_cost_usd ?? 0 } }
 }
 
 /**
- * The `--backend claude` backend: headless `claude -p` run inside the tick's
- * worktree (triage reads the repository, implement edits it, review reads the diff).
+ * The `--backend claude` backend: headless `claude -p … --output-format json`
+ * run through the command harness (own process group, allowlisted
+ * environment, killed on abort or timeout) inside the tick's worktree:
+ * triage reads the repository, implement edits the worktree, review reads the diff.
  * @experimental
  * @example
- * const backend = createClaudeTickBackend({ args: ['--model', 'sonnet'] })
+ * const backend = createClaudeTickBackend(process.cwd(), { args: ['--model', 'sonnet'] })
  */
 export function createClaudeTickBackend(repoRoot: string, options: ClaudeTickBackendOptions = {}): TickBackend {
+  const command = options.command ?? 'claude'
+  const harness = commandHarness({
+    command,
+    args: ['-p', '{prompt}', '--output-format', 'json', ...(options.args ?? [])],
+    envAllowlist: options.envAllowlist ?? ['ANTHROPIC_API_KEY'],
+    timeoutMs: options.timeoutMs ?? 900_000,
+    parse: 'ndjson',
+    name: 'claude',
+  })
+  const call = (prompt: string, cwd: string, signal: AbortSignal) => runClaude(harness, prompt, cwd, signal)
   return {
     name: 'claude',
     async triage({ pattern }, signal) {
-      const r = await runClaude(options, `You run the loop "${pattern.name}". Goal: ${pattern.goal}\nInspect the repository and answer with one word first: noop, report or act, then one line why.`, repoRoot, signal)
-      const word = r.text.trim().split(/\s+/)[0]?.toLowerCase()
+      const r = await call(`You run the loop "${pattern.name}". Goal: ${pattern.goal}\nInspect the repository and answer with one word first: noop, report or act, then one line why.`, repoRoot, signal)
+      const word = r.text.trim().split(/\s+/)[0]?.toLowerCase().replace(/[^a-z]/g, '')
       const decision: TriageDecision = word === 'act' || word === 'report' ? word : 'noop'
       return { decision, summary: r.text.trim().split('\n')[0] ?? decision, usage: r.usage }
     },
     async implement({ pattern, triage, workdir }, signal) {
-      const r = await runClaude(options, `Goal: ${pattern.goal}\nTriage: ${triage}\nMake the smallest change that does it. Do not commit.`, workdir, signal)
-      return { summary: r.text.trim().split('\n')[0] ?? 'change made', usage: r.usage }
+      const r = await call(`Goal: ${pattern.goal}\nTriage: ${triage}\nMake the smallest change that does it, in this directory. Do not commit.`, workdir, signal)
+      return { summary: r.text.trim().split('\n')[0] || 'change made', usage: r.usage }
     },
     async review({ diff }, signal) {
-      const r = await runClaude(options, `Review this diff. Answer APPROVE or REJECT first, then why.\n\n${diff.slice(0, 60_000)}`, repoRoot, signal)
+      const r = await call(`Review this diff. Answer APPROVE or REJECT first, then why.\n\n${diff.slice(0, 60_000)}`, repoRoot, signal)
       return { approved: /^\s*APPROVE/i.test(r.text), notes: r.text.trim().slice(0, 500), usage: r.usage }
     },
   }

@@ -1,4 +1,6 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { gitRepo, REGISTRY, runBin } from './bin-helpers.js'
@@ -84,5 +86,36 @@ export default { research: async () => cyc, dynamic: () => new Promise(() => {})
     const hang = await runBin(['--mode', 'dynamic', '--config', 'loops.config.mjs', '--timeout', '500'], dir)
     expect(hang.code).toBe(1)
     expect(JSON.parse(hang.stdout)).toEqual({ error: 'timed out after 500 ms (--timeout)', ok: false })
+  }, 120_000)
+
+  it('--backend claude runs headless `claude -p` in the worktree through the command harness', async () => {
+    const dir = gitRepo(dirs)
+    const bin = mkdtempSync(join(tmpdir(), 'fake-claude-'))
+    dirs.push(bin)
+    // A stand-in for the claude CLI: answers by prompt, edits files only where it runs, prints the JSON envelope.
+    writeFileSync(
+      join(bin, 'claude'),
+      `#!/bin/sh
+prompt="$2"
+case "$prompt" in
+  "You run the loop"*) echo '{"type":"result","result":"act: the example is missing","usage":{"input_tokens":700,"output_tokens":300},"total_cost_usd":0.01}' ;;
+  Goal:*) mkdir -p src && echo 'export const fixed = true' > src/fix.ts && echo '{"type":"result","result":"added src/fix.ts","usage":{"input_tokens":2000,"output_tokens":1000},"total_cost_usd":0.03}' ;;
+  Review*) echo '{"type":"result","result":"APPROVE small and safe","usage":{"input_tokens":400,"output_tokens":100},"total_cost_usd":0.01}' ;;
+esac
+`,
+    )
+    chmodSync(join(bin, 'claude'), 0o755)
+    const mainBefore = execFileSync('git', ['rev-parse', 'main'], { cwd: dir, encoding: 'utf8' })
+    const res = await runBin(['run', 'daily-triage', '--level', 'L2', '--backend', 'claude'], dir, { PATH: `${bin}:${process.env.PATH}` })
+    expect(res.stderr).not.toMatch(/error/i)
+    expect(res.code).toBe(0)
+    expect(res.stdout).toContain('via claude backend:')
+    expect(res.stdout).toContain('tick 1: act (accept) — 4500 tokens')
+    expect(res.stdout).toContain('· proposed change touching src/fix.ts')
+    expect(res.stdout).toMatch(/committed: safe \+ allowlisted \(throwaway branch agent-runtime\/daily-triage\/tick-1-/)
+    expect(existsSync(join(dir, 'src', 'fix.ts'))).toBe(false)
+    const branch = /throwaway branch (\S+)\)/.exec(res.stdout)![1]!
+    expect(execFileSync('git', ['show', `${branch}:src/fix.ts`], { cwd: dir, encoding: 'utf8' })).toBe('export const fixed = true\n')
+    expect(execFileSync('git', ['rev-parse', 'main'], { cwd: dir, encoding: 'utf8' })).toBe(mainBefore)
   }, 120_000)
 })
