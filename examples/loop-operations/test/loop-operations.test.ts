@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -22,6 +22,7 @@ function repo(): string {
   const g = (...args: string[]) => execFileSync('git', args, { cwd: dir })
   g('init', '-q', '-b', 'main')
   copyFileSync(join(HERE, 'registry.yaml'), join(dir, 'registry.yaml'))
+  cpSync(join(HERE, 'loops'), join(dir, 'loops'), { recursive: true })
   writeFileSync(join(dir, 'README.md'), '# sample\n')
   g('add', '-A')
   g('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'init')

@@ -126,13 +126,13 @@ export function createClaudeTickBackend(repoRoot: string, options: ClaudeTickBac
   return {
     name: 'claude',
     async triage({ pattern }, signal) {
-      const r = await call(`You run the loop "${pattern.name}". Goal: ${pattern.goal}\nInspect the repository and answer with one word first: noop, report or act, then one line why.`, repoRoot, signal)
+      const r = await call(`You run the loop "${pattern.name}". Goal: ${pattern.goal}\n${pattern.instructions ? `Loop instructions (LOOP.md):\n${pattern.instructions}\n` : ''}Inspect the repository and answer with one word first: noop, report or act, then one line why.`, repoRoot, signal)
       const word = r.text.trim().split(/\s+/)[0]?.toLowerCase().replace(/[^a-z]/g, '')
       const decision: TriageDecision = word === 'act' || word === 'report' ? word : 'noop'
       return { decision, summary: r.text.trim().split('\n')[0] ?? decision, usage: r.usage }
     },
     async implement({ pattern, triage, workdir }, signal) {
-      const r = await call(`Goal: ${pattern.goal}\nTriage: ${triage}\nMake the smallest change that does it, in this directory. Do not commit.`, workdir, signal)
+      const r = await call(`Goal: ${pattern.goal}\n${pattern.instructions ? `Loop instructions (LOOP.md):\n${pattern.instructions}\n` : ''}Triage: ${triage}\nMake the smallest change that does it, in this directory. Do not commit.`, workdir, signal)
       return { summary: r.text.trim().split('\n')[0] || 'change made', usage: r.usage }
     },
     async review({ diff }, signal) {

@@ -15,7 +15,7 @@ import {
 } from '@tangle-network/agent-runtime-core'
 import { createClaudeTickBackend, createScriptedTickBackend } from './backends.js'
 import { git } from './node-io.js'
-import { findPattern, loadLoopRegistry } from './patterns.js'
+import { findPattern, loadLoopRegistry, readLoopFile } from './patterns.js'
 import { buildPlan } from './plan.js'
 import { formatRunReport, runPattern } from './runner.js'
 import { safeJson } from './safe-json.js'
@@ -122,14 +122,18 @@ export const LOOP_COMMANDS: Record<string, LoopCommand> = {
     if (!id) throw new UsageError('plan needs a pattern id: agent-runtime-loop plan <pattern> --level L1')
     const lvl = level(a.flags)
     const cap = int(a.flags, 'daily-cap')
-    const plan = buildPlan(findPattern(loadLoopRegistry(registryPath(a, io)), id), { ...(lvl ? { level: lvl } : {}), ...(cap ? { dailyCap: cap } : {}) })
-    io.stdout.write(safeJson(plan))
+    const registry = loadLoopRegistry(registryPath(a, io))
+    const pattern = findPattern(registry, id)
+    const plan = buildPlan(pattern, { ...(lvl ? { level: lvl } : {}), ...(cap ? { dailyCap: cap } : {}) })
+    io.stdout.write(safeJson({ ...plan, loopFile: readLoopFile(registry, pattern).path }))
     return LOOP_CLI_EXIT.ok
   },
   async run(a, io) {
     const id = a.positional[1]
     if (!id) throw new UsageError('run needs a pattern id: agent-runtime-loop run <pattern> [--level L2] [--dry-run]')
-    const pattern = findPattern(loadLoopRegistry(registryPath(a, io)), id)
+    const registry = loadLoopRegistry(registryPath(a, io))
+    const pattern = findPattern(registry, id)
+    const loopFile = readLoopFile(registry, pattern)
     const dryRun = a.flags['dry-run'] === true
     const backendName = str(a.flags, 'backend') ?? 'mock'
     if (backendName !== 'mock' && backendName !== 'claude') throw new UsageError(`--backend must be mock or claude, got '${backendName}'`)
@@ -142,6 +146,7 @@ export const LOOP_COMMANDS: Record<string, LoopCommand> = {
     const live = io.stderr.isTTY === true
     const summary = await runPattern({
       pattern,
+      instructions: loopFile.body,
       root,
       ...(level(a.flags) ? { level: level(a.flags)! } : {}),
       backend: dryRun || backendName === 'mock' ? createScriptedTickBackend() : createClaudeTickBackend(root),

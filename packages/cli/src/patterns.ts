@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import { ConfigError } from '@tangle-network/agent-runtime-core'
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml'
 import { z } from 'zod'
@@ -39,6 +40,8 @@ export type LoopPattern = z.infer<typeof loopPatternSchema>
 export interface LoopRegistry {
   file: string
   patterns: LoopPattern[]
+  /** The line of a pattern's field (or of the pattern when the field is absent), for error messages. */
+  lineOf(id: string, field: string): number
 }
 
 /**
@@ -76,7 +79,14 @@ export function parseLoopRegistry(text: string, file: string): LoopRegistry {
     seen.add(parsed.data.id)
     patterns.push(parsed.data)
   })
-  return { file, patterns }
+  return {
+    file,
+    patterns,
+    lineOf: (id, field) => {
+      const i = patterns.findIndex((p) => p.id === id)
+      return i < 0 ? 1 : lineOf(doc, [key, i, field], lineCounter)
+    },
+  }
 }
 
 /** The line of the deepest node along `path` that exists (a missing field points at its pattern). */
@@ -115,4 +125,38 @@ export function findPattern(registry: LoopRegistry, id: string): LoopPattern {
   const hit = registry.patterns.find((p) => p.id === id)
   if (!hit) throw new ConfigError(`${registry.file}: no pattern '${id}' (patterns: ${registry.patterns.map((p) => p.id).join(', ') || 'none'})`)
   return hit
+}
+
+/** A pattern's LOOP.md: optional front matter, and the body handed to the agent as instructions. @experimental */
+export interface LoopFile {
+  path: string
+  frontMatter: Record<string, unknown>
+  body: string
+}
+
+/**
+ * Reads a pattern's `LOOP.md` (its `file`, relative to the registry). A
+ * missing file or bad front matter is a `ConfigError` naming the registry,
+ * the line and the field.
+ * @experimental
+ * @example
+ * const loop = readLoopFile(registry, pattern) // → { path, frontMatter, body }
+ */
+export function readLoopFile(registry: LoopRegistry, pattern: LoopPattern): LoopFile {
+  const path = resolve(dirname(registry.file), pattern.file)
+  const i = registry.patterns.indexOf(pattern)
+  const where = `${registry.file}:${registry.lineOf(pattern.id, 'file')}: patterns[${i}].file`
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch {
+    throw new ConfigError(`${where}: ${path} not found; create the pattern's LOOP.md or fix the path`)
+  }
+  const fm = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(text)
+  if (!fm) return { path, frontMatter: {}, body: text.trim() }
+  const lc = new LineCounter()
+  const doc = parseDocument(fm[1]!, { lineCounter: lc, prettyErrors: false })
+  if (doc.errors.length > 0) throw new ConfigError(`${path}:${lc.linePos(doc.errors[0]!.pos[0]).line + 1}: front matter YAML syntax error: ${doc.errors[0]!.message.split('\n')[0]}`)
+  const data = doc.toJS()
+  return { path, frontMatter: data && typeof data === 'object' ? (data as Record<string, unknown>) : {}, body: text.slice(fm[0].length).trim() }
 }

@@ -20,6 +20,8 @@ import { appendRunLogFile, createKillSwitch, openBudgetLedger, writeFileAtomic }
 /** Options of {@link runPattern}. @experimental */
 export interface RunPatternOptions {
   pattern: LoopPattern
+  /** The pattern's LOOP.md body; the agent gets it as instructions. */
+  instructions?: string
   level?: AutonomyLevel
   /** The repository (and where `STATE.md`, `loop-run-log.md` and `.agent-runtime/` live). */
   root: string
@@ -84,7 +86,7 @@ export async function runPattern(options: RunPatternOptions): Promise<PatternRun
     for (let i = 1; i <= count; i++) {
       if (options.signal?.aborted) break
       const result = await runTick({
-        pattern: { id: plan.patternId, name: plan.name, goal: plan.goal },
+        pattern: { id: plan.patternId, name: plan.name, goal: plan.goal, ...(options.instructions ? { instructions: options.instructions } : {}) },
         level: plan.level,
         backend: options.backend,
         workspace: options.workspace,

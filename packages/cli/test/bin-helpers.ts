@@ -1,6 +1,6 @@
 /** Child-process helpers for the agent-runtime-loop tests: a fresh git repo and the real bin. */
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -33,6 +33,8 @@ export function gitRepo(dirs: string[], registry = REGISTRY): string {
   g('init', '-q', '-b', 'main')
   writeFileSync(join(dir, 'registry.yaml'), registry)
   writeFileSync(join(dir, 'README.md'), '# sample\n')
+  mkdirSync(join(dir, 'loops', 'daily-triage'), { recursive: true })
+  writeFileSync(join(dir, 'loops', 'daily-triage', 'LOOP.md'), '---\nowner: ops\n---\n# Daily Triage\n\nFix small things.\n')
   g('add', '-A')
   g('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'init')
   return dir

@@ -9,6 +9,8 @@ export interface TickPattern {
   id: string
   name: string
   goal: string
+  /** The pattern's LOOP.md body, for the agent. */
+  instructions?: string
 }
 
 /** Usage of one backend call. @experimental */
