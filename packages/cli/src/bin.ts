@@ -28,7 +28,7 @@ export const LOOP_CLI_EXIT = { ok: 0, failed: 1, usage: 2, halted: 3 } as const
 export const LOOP_CLOCK_ENV = 'AGENT_RUNTIME_LOOP_NOW'
 
 /** Usage text of `agent-runtime-loop`. @experimental */
-export const LOOP_CLI_USAGE = `usage:
+export const LOOP_CLI_USAGE = `usage: agent-runtime-loop <list|plan|run> [options] | --mode <mode> --config <path>
   agent-runtime-loop list [--registry registry.yaml]
   agent-runtime-loop plan <pattern> [--level L0|L1|L2|L3] [--registry path]
   agent-runtime-loop run <pattern> [--level ${AUTONOMY_LEVELS.join('|')}] [--dry-run] [--ticks N] [--backend mock|claude]

@@ -32,6 +32,7 @@ describe('gates on real worktrees: every escalation case never commits', () => {
       expect(res.outcome).toBe('escalated')
       expect(res.gate?.action).toBe('escalate')
       expect(res.commit).toBeUndefined()
+      expect(res.patch).toContain(`+++ b/${Object.keys(files)[0]}`)
       expect(refs(dir)).toBe(before)
     }, 60_000)
   }
@@ -64,6 +65,7 @@ describe('autonomy levels clamp what the config asks for', () => {
   it('L1 proposes and never writes the repository', async () => {
     const { res, before, dir } = await run('L1')
     expect(res).toMatchObject({ outcome: 'proposed', files: ['src/example.ts'] })
+    expect(res.patch).toContain('+export const example = true')
     expect(res.clamped).toEqual(['commit target-branch → none (L1)'])
     expect(refs(dir)).toBe(before)
   }, 60_000)

@@ -38,15 +38,17 @@ function parseArgs(argv: readonly string[]): { mode?: string; config?: string } 
 
 /** JSON that always parses: BigInts as strings, cycles as "[Circular]", anything else unserialisable as an error object. */
 function json(value: unknown): string {
-  const seen = new WeakSet<object>()
+  // The objects on the path from the root to the current value: only these make a cycle.
+  const path: object[] = []
   try {
     const text = JSON.stringify(
       value,
-      (_key, v: unknown) => {
+      function replacer(this: unknown, _key, v: unknown) {
+        while (path.length > 0 && path[path.length - 1] !== this) path.pop()
         if (typeof v === 'bigint') return v.toString()
         if (typeof v === 'object' && v !== null) {
-          if (seen.has(v)) return '[Circular]'
-          seen.add(v)
+          if (path.includes(v)) return '[Circular]'
+          path.push(v)
         }
         return v
       },

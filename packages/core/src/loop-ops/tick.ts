@@ -71,6 +71,8 @@ export interface TickResult {
   outcome: 'planned' | 'noop' | 'reported' | 'proposed' | 'rejected' | 'escalated' | 'committed' | 'halted' | 'failed'
   summary?: string
   files: string[]
+  /** The change as a unified diff (capped at 200,000 chars) when it waits for a person: proposed (L1) or escalated. */
+  patch?: string
   verdict?: TickVerdict
   gate?: GateDecision
   commitTarget?: CommitTarget
@@ -208,14 +210,20 @@ export async function runTick(options: RunTickOptions): Promise<TickResult> {
       result.outcome = 'rejected'
       return done()
     }
+    // Nothing a person must judge is lost when the worktree goes: the diff stays in the result (and the run log).
+    const keepPatch = async () => {
+      result.patch = (await worktree!.diff()).slice(0, 200_000)
+    }
     if (decision.action === 'escalate') {
       result.outcome = 'escalated'
+      await keepPatch()
       return done()
     }
     const target = commitTargetFor(clampedReq.commit, decision)
     result.commitTarget = target
     if (target === 'none') {
       result.outcome = 'proposed'
+      await keepPatch()
       return done()
     }
     s = await guard()
