@@ -32,6 +32,8 @@ describe('agent-runtime-loop (child process)', () => {
     expect(JSON.parse(list.stdout).patterns).toEqual([expect.objectContaining({ id: 'daily-triage', suggested_daily_cap: 12000 })])
     const plan = await runBin(['plan', 'daily-triage', '--level', 'L1'], dir)
     expect(JSON.parse(plan.stdout)).toMatchObject({ level: 'L1', commit: 'none', dailyTokenCap: 12000 })
+    const capped = await runBin(['plan', 'daily-triage', '--daily-cap', '50000'], dir)
+    expect(JSON.parse(capped.stdout)).toMatchObject({ level: 'L1', dailyTokenCap: 50000 })
     writeFileSync(join(dir, 'bad.yaml'), 'patterns:\n  - id: x\n    name: [unclosed\n')
     const bad = await runBin(['list', '--registry', 'bad.yaml'], dir)
     expect(bad.code).toBe(2)
@@ -121,5 +123,30 @@ esac
     const branch = /throwaway branch (\S+)\)/.exec(res.stdout)![1]!
     expect(execFileSync('git', ['show', `${branch}:src/fix.ts`], { cwd: dir, encoding: 'utf8' })).toBe('export const fixed = true\n')
     expect(execFileSync('git', ['rev-parse', 'main'], { cwd: dir, encoding: 'utf8' })).toBe(mainBefore)
+  }, 120_000)
+
+  it('a KILL file created while a tick is in flight stops the run within that iteration (exit 3, no further tick)', async () => {
+    const dir = gitRepo(dirs)
+    const bin = mkdtempSync(join(tmpdir(), 'fake-claude-'))
+    dirs.push(bin)
+    // The implementer call creates the kill file, as an operator would mid-run.
+    writeFileSync(
+      join(bin, 'claude'),
+      `#!/bin/sh
+case "$2" in
+  "You run the loop"*) echo '{"type":"result","result":"act","usage":{"input_tokens":1000,"output_tokens":0}}' ;;
+  Goal:*) mkdir -p src '${dir}/.agent-runtime' && echo x > src/x.ts && touch '${dir}/.agent-runtime/KILL' && echo '{"type":"result","result":"done","usage":{"input_tokens":3000,"output_tokens":0}}' ;;
+  *) echo "unexpected call: $2" >&2; exit 9 ;;
+esac
+`,
+    )
+    chmodSync(join(bin, 'claude'), 0o755)
+    const res = await runBin(['run', 'daily-triage', '--level', 'L2', '--backend', 'claude', '--ticks', '3'], dir, { PATH: `${bin}:${process.env.PATH}` })
+    expect(res.code).toBe(3)
+    expect(res.stdout).toContain('Ran 1 tick(s) of Daily Triage [L2] via claude backend:')
+    expect(res.stdout).toContain('tick 1: halted — 4000 tokens')
+    expect(res.stdout).toContain('· halted: kill-switch (kill-switch file')
+    expect(res.stdout).toContain('Budget: 4,000 / 12,000 tokens spent today.')
+    expect(res.stderr).not.toContain('unexpected call')
   }, 120_000)
 })
