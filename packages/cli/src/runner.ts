@@ -6,6 +6,7 @@ import {
   createBudgetBreaker,
   createGatePolicy,
   formatBudgetLine,
+  readRunLog,
   renderStateMd,
   runTick,
   stateHalted,
@@ -85,7 +86,9 @@ export async function runPattern(options: RunPatternOptions): Promise<PatternRun
     const count = options.ticks ?? 1
     for (let i = 1; i <= count; i++) {
       if (options.signal?.aborted) break
+      const failedAttempts = trailingRejections(existsSync(logPath) ? readFileSync(logPath, 'utf8') : undefined, plan.patternId)
       const result = await runTick({
+        failedAttempts,
         pattern: { id: plan.patternId, name: plan.name, goal: plan.goal, ...(options.instructions ? { instructions: options.instructions } : {}) },
         level: plan.level,
         backend: options.backend,
@@ -146,6 +149,14 @@ export async function runPattern(options: RunPatternOptions): Promise<PatternRun
   } finally {
     await opened.close()
   }
+}
+
+/** Failed attempts in a row at the end of the run log for a pattern (a commit, noop or escalation resets the count). */
+function trailingRejections(log: string | undefined, patternId: string): number {
+  let n = 0
+  const entries = readRunLog(log).filter((e) => e.patternId === patternId && e.outcome !== 'halted')
+  for (let i = entries.length - 1; i >= 0 && entries[i]!.outcome === 'rejected'; i--) n++
+  return n
 }
 
 /**

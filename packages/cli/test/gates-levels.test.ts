@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process'
-import { rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createGitWorkspace, createKillSwitch, createScriptedTickBackend } from '@tangle-network/agent-runtime-cli'
+import { createGitWorkspace, createKillSwitch, createScriptedTickBackend, parseLoopRegistry, runPattern } from '@tangle-network/agent-runtime-cli'
 import { type AutonomyLevel, createBudgetBreaker, createGatePolicy, createMemoryBudgetLedger, runTick } from '@tangle-network/agent-runtime-core'
 import { afterAll, describe, expect, it } from 'vitest'
-import { gitRepo } from './bin-helpers.js'
+import { gitRepo, REGISTRY } from './bin-helpers.js'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -104,4 +104,20 @@ describe('kill-switch in flight', () => {
     const next = await runTick({ pattern, level: 'L2', backend: kill, workspace: createGitWorkspace({ repoRoot: dir }), gate, breaker, tick: 2 })
     expect(next).toMatchObject({ outcome: 'halted', usage: { tokens: 0 } })
   }, 60_000)
+})
+
+describe('failed attempts carry over through the run log', () => {
+  it('rejects, rejects again, then escalates on the maxAttempts-th failure, across separate runs', async () => {
+    const dir = gitRepo(dirs)
+    const registry = parseLoopRegistry(REGISTRY.replace('allow: ["src/**"]', 'allow: ["src/**"]\n      max_attempts: 3'), 'registry.yaml')
+    const pattern = registry.patterns[0]!
+    const run = () =>
+      runPattern({ pattern, level: 'L2', root: dir, backend: createScriptedTickBackend({ approve: false }), workspace: createGitWorkspace({ repoRoot: dir }), dryRun: true, dailyCap: 100_000, clock: () => Date.UTC(2026, 4, 1) })
+    const first = await run()
+    const second = await run()
+    const third = await run()
+    expect([first, second, third].map((s) => s.ticks[0]!.outcome)).toEqual(['rejected', 'rejected', 'escalated'])
+    expect(third.ticks[0]!.gate?.reasons).toContain('attempt 3 failed: maxAttempts 3 reached')
+    expect(readFileSync(join(dir, 'STATE.md'), 'utf8')).toContain('## Waiting for a person')
+  }, 120_000)
 })

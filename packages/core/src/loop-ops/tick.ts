@@ -206,7 +206,8 @@ export async function runTick(options: RunTickOptions): Promise<TickResult> {
     phase('gate')
     const decision = gate.decide({ files: result.files, failedAttempts })
     result.gate = decision
-    if (verdict.verdict === 'reject' && decision.action !== 'escalate') {
+    // A rejected change is discarded, unless it is the maxAttempts-th failure: then a person takes over.
+    if (verdict.verdict === 'reject' && failedAttempts < gate.options.maxAttempts) {
       result.outcome = 'rejected'
       return done()
     }
