@@ -1,5 +1,5 @@
 import type { SandboxEvent } from '@tangle-network/agent-runtime-core'
-import { BUDGET_EXCEEDED, runDelegatedLoop, ValidationError } from '@tangle-network/agent-runtime-core'
+import { BUDGET_EXCEEDED, createBudgetBreaker, createMemoryBudgetLedger, runDelegatedLoop, ValidationError } from '@tangle-network/agent-runtime-core'
 import { type AgentRunSpec, createFanoutVoteDriver, createRefineDriver, runLoop } from '@tangle-network/agent-runtime-core/loops'
 import { createScriptedSandboxClient } from '@tangle-network/agent-runtime-core/testing'
 import { describe, expect, it } from 'vitest'
@@ -130,5 +130,34 @@ describe('runDelegatedLoop budget', () => {
     expect(res.ok).toBe(false)
     expect(res.decision).toBe('budget-exceeded')
     expect(res.budget?.spent.tokens).toBe(800)
+  })
+})
+
+describe('runLoop with a budget breaker', () => {
+  it('records every usage event in the ledger and stops at the kill-switch before the next iteration', async () => {
+    const ledger = createMemoryBudgetLedger()
+    let killed = false
+    const breaker = createBudgetBreaker({ ledger, dailyTokenCap: 100_000, killSwitch: () => killed && 'KILL', clock: () => 0, scope: 'loop' })
+    const sandboxClient = createScriptedSandboxClient({
+      respond: (_p, { call }) => {
+        if (call === 1) killed = true
+        return [usage(100), usage(50)]
+      },
+    })
+    const res = await runLoop({ driver: createRefineDriver<string, number>({ maxIterations: 5 }), agentRun: spec, output: parse, validator: never, task: 't', breaker, ctx: { sandboxClient } })
+    expect(res.decision).toBe('budget-exceeded')
+    expect(res.budget).toMatchObject({ limit: 'kill-switch', detail: 'KILL', spent: { tokens: 300 } })
+    expect(res.iterations).toHaveLength(2)
+    expect(await ledger.totals('loop', '1970-01-01')).toEqual({ tokens: 300, costUsd: 0 })
+  })
+
+  it('stops when the day is over its cap (another process spent it)', async () => {
+    const ledger = createMemoryBudgetLedger()
+    const breaker = createBudgetBreaker({ ledger, dailyTokenCap: 1000, clock: () => 0 })
+    await ledger.adjust('default', '1970-01-01', { tokens: 1200, costUsd: 0 })
+    const sandboxClient = createScriptedSandboxClient({ respond: () => [usage(10)] })
+    const res = await runLoop({ driver: createRefineDriver<string, number>(), agentRun: spec, output: parse, validator: never, task: 't', breaker, ctx: { sandboxClient } })
+    expect(res).toMatchObject({ decision: 'budget-exceeded', budget: { limit: 'daily-cap' } })
+    expect(sandboxClient.created).toEqual([])
   })
 })

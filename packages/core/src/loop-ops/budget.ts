@@ -14,8 +14,8 @@ export interface LoopBudget {
 /** The decision a run ends with when its budget stops it. @experimental */
 export const BUDGET_EXCEEDED = 'budget-exceeded' as const
 
-/** Which cap stopped a run. @experimental */
-export type BudgetLimit = 'maxCostUsd' | 'maxTokens' | 'maxWallMs'
+/** Which cap stopped a run: one of the run's own, or (with a breaker) the day's cap or the kill-switch. @experimental */
+export type BudgetLimit = 'maxCostUsd' | 'maxTokens' | 'maxWallMs' | 'daily-cap' | 'kill-switch'
 
 /** What a run spent, for reports. @experimental */
 export interface BudgetSpend {
@@ -31,6 +31,8 @@ export interface BudgetReport {
   reason: 'crossed' | 'insufficient'
   budget: LoopBudget
   spent: BudgetSpend
+  /** The breaker's reason, when a breaker stopped the run. */
+  detail?: string
 }
 
 /**

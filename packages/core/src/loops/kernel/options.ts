@@ -10,6 +10,7 @@ import type {
 import { ValidationError } from '../../errors.js'
 import type { Clock } from '../../util/clock.js'
 import { type LoopBudget, validateLoopBudget } from '../../loop-ops/budget.js'
+import type { BudgetBreaker } from '../../loop-ops/breaker.js'
 
 /** Default cap on the number of iterations of one loop. @experimental */
 export const DEFAULT_LOOP_MAX_ITERATIONS = 10
@@ -57,6 +58,14 @@ export interface RunLoopOptions<Task = unknown, Output = unknown, Decision = str
    * decision `budget-exceeded` and `result.budget` says what was spent.
    */
   budget?: LoopBudget
+  /**
+   * A budget breaker shared across runs (see `createBudgetBreaker`): its
+   * `guard()` (kill-switch, day's cap) runs before each iteration is
+   * dispatched, and every usage event is recorded in its ledger. When it
+   * says no, in-flight iterations are aborted and the run ends with
+   * decision `budget-exceeded` (`result.budget.limit` `daily-cap` or `kill-switch`).
+   */
+  breaker?: Pick<BudgetBreaker, 'guard' | 'record'>
 }
 
 const isFn = (v: unknown): boolean => typeof v === 'function'
@@ -117,6 +126,9 @@ export function resolveRunLoopOptions<Task>(opts: RunLoopOptions<Task, any, any,
   if (opts.selectWinner !== undefined && !isFn(opts.selectWinner)) throw new ValidationError('runLoop: selectWinner must be a function')
   if (opts.now !== undefined && !isFn(opts.now)) throw new ValidationError('runLoop: now must be a clock function returning epoch ms')
   validateLoopBudget(opts.budget, 'runLoop')
+  if (opts.breaker !== undefined && (!opts.breaker || !isFn(opts.breaker.guard) || !isFn(opts.breaker.record))) {
+    throw new ValidationError('runLoop: breaker must have guard() and record(usage) (pass createBudgetBreaker({...}))')
+  }
   const maxIterations = positiveInt('maxIterations', opts.maxIterations, DEFAULT_LOOP_MAX_ITERATIONS)
   const maxConcurrency = positiveInt('maxConcurrency', opts.maxConcurrency, DEFAULT_LOOP_MAX_CONCURRENCY)
   const agentRunNames = runs.map((spec, i) => agentRunName(spec, i, runs.length))

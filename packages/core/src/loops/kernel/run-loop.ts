@@ -94,7 +94,8 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
   const runId = options.runId ?? `loop-${randomBase36(8)}`
   const callerSignal = ctx.signal
   // A budget gets its own controller (linked to the caller's) so crossing a cap can abort the iterations in flight.
-  const budgetControl = options.budget ? new AbortController() : undefined
+  const breaker = options.breaker
+  const budgetControl = options.budget || breaker ? new AbortController() : undefined
   const unlink = linkAbort(callerSignal, budgetControl)
   const signal = budgetControl?.signal ?? callerSignal
   const iterationCtx = budgetControl ? { ...ctx, signal } : ctx
@@ -105,6 +106,20 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
     if (!budgetStop) budgetStop = meter.report(limit, reason)
     if (reason === 'crossed' && !budgetControl!.signal.aborted) budgetControl!.abort(createAbortError(`budget exceeded: ${limit}`))
     return true
+  }
+  // Ledger writes of the breaker run beside the iterations; the run waits for them before it ends.
+  const ledgerWrites: Promise<unknown>[] = []
+  const stopForBreaker = (status: { halt?: string; reason?: string }): void => {
+    if (budgetStop) return
+    const { costUsd, tokenUsage } = totals()
+    budgetStop = {
+      limit: status.halt === 'kill-switch' ? 'kill-switch' : 'daily-cap',
+      reason: 'crossed',
+      budget: { ...options.budget },
+      spent: { costUsd, tokens: tokenUsage.input + tokenUsage.output, wallMs: now() - startedAt },
+      ...(status.reason ? { detail: status.reason } : {}),
+    }
+    if (!budgetControl!.signal.aborted) budgetControl!.abort(createAbortError(`budget breaker: ${status.reason ?? status.halt}`))
   }
   const wallMs = meter?.wallRemainingMs()
   // The wall cap also fires while every iteration is waiting; the clock decides whether it really passed.
@@ -181,6 +196,11 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
         const index = base + i
         const specIndex = index % agentRuns.length
         if (meter && (budgetStop || stopForBudget(meter.crossed(), 'crossed') || stopForBudget(meter.cannotCover(), 'insufficient'))) return undefined
+        if (breaker) {
+          const status = await breaker.guard()
+          if (!status.ok) stopForBreaker(status)
+          if (budgetStop) return undefined
+        }
         const iteration = await runIteration<Task, Output, Verdict>({
           index,
           roundIndex: round,
@@ -195,9 +215,11 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
           tracer,
           now,
           abortGate,
-          ...(meter
+          ...(meter || breaker
             ? {
                 onUsage: (amount: { tokens: number; costUsd: number }) => {
+                  if (breaker) ledgerWrites.push(Promise.resolve(breaker.record(amount)).catch(() => undefined))
+                  if (!meter) return
                   meter.add(index, amount)
                   stopForBudget(meter.crossed(), 'crossed')
                 },
@@ -208,6 +230,7 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
         return iteration
       }, () => budgetStop !== undefined)
       for (const it of ran) if (it) history.push(it)
+      await Promise.all(ledgerWrites.splice(0))
       throwIfAborted()
       if (budgetStop || stopForBudget(meter?.crossed(), 'crossed')) return await finalize(BUDGET_EXCEEDED as Decision)
       decision = await driver.decide(history)
@@ -220,6 +243,7 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
     await tracer.emit('loop.decision', { roundIndex, decision: renderDecision(decision), historyLength: history.length })
     return await finalize(decision)
   } catch (err) {
+    await Promise.all(ledgerWrites.splice(0))
     const { costUsd } = totals()
     tracer.emitDetached('loop.ended', {
       totalCostUsd: costUsd,
