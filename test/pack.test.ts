@@ -14,16 +14,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 const run = promisify(execFile)
 const ROOT = join(import.meta.dirname, '..')
 const PACKAGES = ['core', 'sandbox-local', 'conversations', 'mcp', 'improvement', 'analyst-loop', 'cli', 'agent-runtime']
-const SUBPATHS = ['', '/loops', '/agent', '/profiles', '/testing', '/mcp', '/improvement', '/analyst-loop', '/conversations', '/conversations/node', '/sandbox-local', '/cli']
+const SUBPATHS = ['', '/loops', '/agent', '/profiles', '/testing', '/mcp', '/improvement', '/analyst-loop', '/conversations', '/conversations/node', '/sandbox-local', '/improvement/node', '/cli']
 /** Exports each subpath must have once installed (subpaths of later issues only need to load). */
 const EXPECTED: Record<string, string[]> = {
-  '': ['runAgentTaskStream', 'runAgentTask', 'ValidationError', 'decideKnowledgeReadiness', 'startRuntimeRun', 'validateChatModelId', 'createIterableBackend', 'runLoopRunnerCli'],
+  '': ['runAgentTaskStream', 'runAgentTask', 'ValidationError', 'decideKnowledgeReadiness', 'startRuntimeRun', 'validateChatModelId', 'createIterableBackend', 'runLoopRunnerCli', 'FileConversationJournal'],
   '/loops': ['runLoop'],
   '/profiles': ['coderProfile'],
   '/testing': ['createScriptedBackend'],
   '/conversations': ['InMemoryConversationJournal'],
   '/conversations/node': ['FileConversationJournal'],
   '/sandbox-local': ['createLocalSandboxClient'],
+  '/improvement': ['optimizePrompt', 'heldOutGate', 'gepaDriver', 'runImprovementLoop', 'selfImproveLoopRunner'],
+  '/improvement/node': ['createJsonlCampaignStorage', 'improvementDriver', 'createGitPrPromoter'],
 }
 
 type Manifest = { name: string; version: string; exports: Record<string, string | Record<string, string>>; bin?: Record<string, string> }

@@ -43,10 +43,10 @@ console.log(`resolved: ${chosen}`)
 const requests = apiKey ? [chosen, 'not a model!'] : [chosen, 'anthropic/claude-sonnet-4', 'openai/gpt-9', 'not a model!', '']
 for (const id of requests) {
   const verdict = await validateChatModelId(id, { routerBaseUrl, apiKey, allowlist: ['local/dev-model'] })
-  console.log(verdict.succeeded ? `admit  ${verdict.value}` : `refuse ${JSON.stringify(id)}: ${verdict.error.message}`)
+  console.log(verdict.succeeded ? `admit  ${verdict.value}` : `refuse ${JSON.stringify(id)}: ${verdict.error}`)
 }
 
 // Fail closed: when the catalog cannot be reached, nothing outside the allowlist is admitted.
 const offline = await validateChatModelId('openai/gpt-4o-mini', { routerBaseUrl: 'http://127.0.0.1:9', allowlist: ['local/dev-model'] })
-console.log(offline.succeeded ? 'admit (unexpected)' : `offline: refuse (${offline.error.code})`)
+console.log(offline.succeeded ? 'admit (unexpected)' : `offline: refuse (${offline.code})`)
 await close()

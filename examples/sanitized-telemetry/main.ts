@@ -38,15 +38,15 @@ for await (const event of runAgentTaskStream({ task, backend, input: { task, mes
 }
 
 console.log('sanitized events (task and session fields omitted here for brevity):')
-for (const { task: _t, session: _s, timestamp: _ts, ...rest } of collector.events()) console.log(`  ${JSON.stringify(rest)}`)
+for (const { task: _t, session: _s, timestamp: _ts, ...rest } of collector.events) console.log(`  ${JSON.stringify(rest)}`)
 const { countsByType: _c, ...totals } = collector.summary()
 console.log(`summary: ${JSON.stringify(totals)}`)
 console.log('SSE frame of the final event:')
 process.stdout.write(finalFrame)
-const leaked = JSON.stringify(collector.events()).includes('4111') || finalFrame.includes('4111')
+const leaked = JSON.stringify(collector.events).includes('4111') || finalFrame.includes('4111')
 console.log(`card number in telemetry: ${leaked ? 'LEAKED' : 'no'}`)
 
 const optIn = createRuntimeStreamEventCollector({ includeControlPayloads: true })
 const echo = createScriptedBackend({ turns: [[{ type: 'text_delta', text: customerText }]] })
 for await (const event of runAgentTaskStream({ task, backend: echo, ...run })) optIn.push(event)
-console.log(`with includeControlPayloads the text is kept: ${JSON.stringify(optIn.events().find((e) => e.type === 'text_delta')?.text)}`)
+console.log(`with includeControlPayloads the text is kept: ${JSON.stringify(optIn.events.find((e) => e.type === 'text_delta')?.text)}`)

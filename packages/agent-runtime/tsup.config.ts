@@ -3,11 +3,13 @@ import { defineConfig } from 'tsup'
 export default defineConfig({
   entry: {
     "index": "src/index.ts",
+    "index-node": "src/index-node.ts",
     "loops": "src/loops.ts",
     "agent": "src/agent.ts",
     "profiles": "src/profiles.ts",
     "mcp": "src/mcp.ts",
     "improvement": "src/improvement.ts",
+    "improvement-node": "src/improvement-node.ts",
     "analyst-loop": "src/analyst-loop.ts",
     "conversations": "src/conversations.ts",
     "conversations-node": "src/conversations-node.ts",

@@ -1,4 +1,4 @@
-import { ValidationError } from '@tangle-network/agent-runtime-core'
+import { ValidationError, describeValue } from '@tangle-network/agent-runtime-core'
 import type { Conversation, ConversationParticipant, ConversationPolicy } from './types.js'
 import type { BackendCallPolicy } from './call-policy.js'
 
@@ -37,10 +37,10 @@ export function defineConversation(input: { participants: ConversationParticipan
   })
   if (!policy || typeof policy !== 'object') throw new ValidationError('defineConversation: policy is required, e.g. { maxTurns: 10 }.')
   if (!Number.isInteger(policy.maxTurns) || policy.maxTurns < 1) {
-    throw new ValidationError(`defineConversation: policy.maxTurns must be a positive integer, got ${String(policy.maxTurns)}.`)
+    throw new ValidationError(`defineConversation: policy.maxTurns must be a positive integer, got ${describeValue(policy.maxTurns)}.`)
   }
   if (policy.maxCreditsCents !== undefined && (typeof policy.maxCreditsCents !== 'number' || !Number.isFinite(policy.maxCreditsCents) || policy.maxCreditsCents < 0)) {
-    throw new ValidationError(`defineConversation: policy.maxCreditsCents must be a finite number >= 0, got ${String(policy.maxCreditsCents)}.`)
+    throw new ValidationError(`defineConversation: policy.maxCreditsCents must be a finite number >= 0, got ${describeValue(policy.maxCreditsCents)}.`)
   }
   const turnOrder = policy.turnOrder ?? (participants.length === 2 ? 'alternate' : 'round-robin')
   if (turnOrder === 'alternate' && participants.length !== 2) {
@@ -61,7 +61,7 @@ function validateCallPolicy(policy: BackendCallPolicy, where: string): void {
   const nonNegative = (value: unknown, field: string, integer: boolean) => {
     if (value === undefined) return
     const ok = typeof value === 'number' && Number.isFinite(value) && value >= 0 && (!integer || Number.isInteger(value))
-    if (!ok) throw new ValidationError(`defineConversation: ${where}.${field} must be a ${integer ? 'non-negative integer' : 'finite number >= 0'}, got ${String(value)}.`)
+    if (!ok) throw new ValidationError(`defineConversation: ${where}.${field} must be a ${integer ? 'non-negative integer' : 'finite number >= 0'}, got ${describeValue(value)}.`)
   }
   nonNegative(policy.maxRetries, 'maxRetries', true)
   nonNegative(policy.perAttemptDeadlineMs, 'perAttemptDeadlineMs', false)
@@ -69,7 +69,7 @@ function validateCallPolicy(policy: BackendCallPolicy, where: string): void {
   if (policy.circuitBreaker) {
     const { failuresToOpen, cooldownMs } = policy.circuitBreaker
     if (!Number.isInteger(failuresToOpen) || failuresToOpen < 1) {
-      throw new ValidationError(`defineConversation: ${where}.circuitBreaker.failuresToOpen must be a positive integer, got ${String(failuresToOpen)}.`)
+      throw new ValidationError(`defineConversation: ${where}.circuitBreaker.failuresToOpen must be a positive integer, got ${describeValue(failuresToOpen)}.`)
     }
     nonNegative(cooldownMs, 'circuitBreaker.cooldownMs', false)
   }

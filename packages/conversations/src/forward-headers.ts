@@ -4,7 +4,7 @@
  * run/turn correlation ids. Gateways refuse at the depth limit; this module
  * owns the names and the propagation rules. Protocol: docs/agent-bus-protocol.md.
  */
-import { ValidationError } from '@tangle-network/agent-runtime-core'
+import { ValidationError, describeValue } from '@tangle-network/agent-runtime-core'
 
 /** Header names, lowercase so every runtime's `Headers` map agrees. @stable */
 export const FORWARD_HEADERS = {
@@ -110,7 +110,7 @@ export function buildForwardHeaders(input: {
   speaker: string
 }): Record<string, string> {
   if (!Number.isSafeInteger(input.inboundDepth) || input.inboundDepth < 0) {
-    throw new ValidationError(`buildForwardHeaders: inboundDepth must be a non-negative integer, got ${String(input.inboundDepth)}.`)
+    throw new ValidationError(`buildForwardHeaders: inboundDepth must be a non-negative integer, got ${describeValue(input.inboundDepth)}.`)
   }
   const headers: Record<string, string> = {
     [FORWARD_HEADERS.depth]: String(input.inboundDepth + 1),

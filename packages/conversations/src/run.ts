@@ -8,6 +8,7 @@ import {
   type AgentBackendMessage,
   type Clock,
   ValidationError,
+  describeValue,
   errorMessage,
   isoNow,
   randomUuid,
@@ -189,7 +190,7 @@ function assertRunnable(conversation: Conversation, options: RunConversationOpti
   }
   const depth = options.inboundDepth
   if (depth !== undefined && (!Number.isSafeInteger(depth) || depth < 0)) {
-    throw new ValidationError(`runConversation: options.inboundDepth must be a non-negative integer, got ${String(depth)}.`)
+    throw new ValidationError(`runConversation: options.inboundDepth must be a non-negative integer, got ${describeValue(depth)}.`)
   }
 }
 

@@ -55,7 +55,7 @@ export function describeJournalConformance(name: string, create: () => Promise<J
       expect(await journal.loadRun('r1')).toEqual({ runId: 'r1', startedAt: STARTED, turns: [] })
       const err = await journal.beginRun('r1', '2026-02-02T00:00:00.000Z').catch((e) => e)
       expect(err).toBeInstanceOf(RuntimeRunStateError)
-      expect(err.code).toBe('state')
+      expect(err).toMatchObject({ code: 'validation', kind: 'state' })
       expect(err.message).toContain('already began at 2026-01-01T00:00:00.000Z')
     })
 

@@ -46,7 +46,7 @@ describe('SqlConversationJournal', () => {
   it('validates its adapter, table prefix and options', () => {
     const db = betterSqlite3ToSqlAdapter(new Database(':memory:'))
     const cases: [() => unknown, string][] = [
-      [() => new SqlConversationJournal({} as never), 'SqlConversationJournal: expected a SqlAdapter ({ exec, query, dialect }); wrap your driver with betterSqlite3ToSqlAdapter, pgToSqlAdapter or d1ToSqlAdapter.'],
+      [() => new SqlConversationJournal({} as never), 'SqlConversationJournal: expected a SqlAdapter ({ exec, query }); wrap your driver with betterSqlite3ToSqlAdapter, pgToSqlAdapter or d1ToSqlAdapter.'],
       [() => new SqlConversationJournal(db, 'bad-name; DROP'), 'SqlConversationJournal: table prefix "bad-name; DROP" is not a plain SQL identifier; use letters, digits and underscores, starting with a letter.'],
       [() => new SqlConversationJournal(db, 't', { leaseMs: 0 }), 'SqlConversationJournal: leaseMs must be a positive number of milliseconds, got 0.'],
       [() => new SqlConversationJournal(db, 't', { owner: '' }), 'SqlConversationJournal: owner must be a non-empty string.'],

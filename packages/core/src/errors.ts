@@ -11,7 +11,11 @@ export type AgentRuntimeErrorCode =
   | 'transport'
   | 'state'
   | 'planner'
+  | 'judge'
   | (string & {})
+
+/** Seed name of {@link AgentRuntimeErrorCode}. @stable */
+export type AgentEvalErrorCode = AgentRuntimeErrorCode
 
 /**
  * Base class of every error this library throws on purpose. Match on `code`
@@ -21,10 +25,14 @@ export type AgentRuntimeErrorCode =
  * try { await runLoop(options) } catch (err) { if ((err as AgentRuntimeError).code === 'validation') return badRequest(err) }
  */
 export class AgentRuntimeError extends Error {
+  /** The reference's coarse code (`validation`, `config`, …); what handlers match on. */
   readonly code: AgentRuntimeErrorCode
-  constructor(code: AgentRuntimeErrorCode, message: string, options?: { cause?: unknown }) {
+  /** Our finer class of the failure (`transport`, `state`, `planner`, …); equals `code` unless a subclass refines it. */
+  readonly kind: string
+  constructor(code: AgentRuntimeErrorCode, message: string, options?: { cause?: unknown; kind?: string }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
+    this.kind = options?.kind ?? code
     this.name = new.target.name
   }
 }
@@ -71,7 +79,8 @@ export function truncateErrorBody(body: string | undefined): string | undefined 
 
 /**
  * A backend's transport failed: no response (`status` 0, also used for aborts)
- * or a non-2xx answer. `body` is truncated to 2 KiB.
+ * or a non-2xx answer. `body` is truncated to 2 KiB. Code `config` as in the
+ * reference (a bad key, URL or model is the usual cause); `kind` is `transport`.
  * @stable
  */
 export class BackendTransportError extends AgentRuntimeError {
@@ -79,7 +88,7 @@ export class BackendTransportError extends AgentRuntimeError {
   readonly status?: number
   readonly body?: string
   constructor(backend: string, message: string, options?: { status?: number; body?: string; cause?: unknown }) {
-    super('transport', message, options)
+    super('config', message, { cause: options?.cause, kind: 'transport' })
     this.backend = backend
     this.status = options?.status
     this.body = truncateErrorBody(options?.body)
@@ -100,17 +109,24 @@ export class SessionMismatchError extends AgentRuntimeError {
   }
 }
 
-/** An illegal status transition of a runtime run (for example completed → failed). @stable */
+/** An illegal status transition of a runtime run (for example completed → failed). Code `validation`, kind `state`. @stable */
 export class RuntimeRunStateError extends AgentRuntimeError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('state', message, options)
+    super('validation', message, { cause: options?.cause, kind: 'state' })
   }
 }
 
-/** A loop planner returned something that is not a valid topology move. @experimental */
+/** A loop planner returned something that is not a valid topology move. Code `validation`, kind `planner`. @experimental */
 export class PlannerError extends AgentRuntimeError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('planner', message, options)
+    super('validation', message, { cause: options?.cause, kind: 'planner' })
+  }
+}
+
+/** A judge (an LLM or rule scoring candidates) failed or answered unusably. Code `judge`. @stable */
+export class JudgeError extends AgentRuntimeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('judge', message, options)
   }
 }
 

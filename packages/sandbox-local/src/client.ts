@@ -12,7 +12,7 @@ import type {
   SandboxGitDiff,
   SandboxPromptOptions,
 } from '@tangle-network/agent-runtime-core'
-import { ConfigError, createAbortError, errorMessage, isAbortError, ValidationError } from '@tangle-network/agent-runtime-core'
+import { AgentRuntimeError, ConfigError, createAbortError, errorMessage, isAbortError, ValidationError } from '@tangle-network/agent-runtime-core'
 import { diffWorkdir, GitCommandError, gitCommonDir, runGit, runGitRetrying, withRepoLock } from './git.js'
 import type { LocalHarness } from './harness.js'
 import { resolveInBox } from './paths.js'
@@ -300,6 +300,9 @@ export function createLocalSandboxClient(options: LocalSandboxClientOptions): Lo
             yield event
           }
         } catch (err) {
+          // A harness that cannot start at all (a missing command) is a setup error: fail the
+          // prompt loudly rather than hand back a run that merely looks empty.
+          if (err instanceof AgentRuntimeError && err.code === 'config') throw err
           if (!controller.signal.aborted) {
             yield { type: 'error', data: { message: errorMessage(err), harness: s.harnessName } }
             return

@@ -130,12 +130,29 @@ describe('commandHarness', () => {
     expect(turn.error).toBe('agent exited with code 3: bad thing')
   })
 
-  it('reports a command that cannot start', async () => {
-    const box = await clientWith(commandHarness({ command: 'definitely-not-a-command-xyz' })).create()
-    const events = await collect(box.streamPrompt('x'))
-    expect(events[0].type).toBe('error')
-    expect(String(events[0].data.message)).toContain('could not start definitely-not-a-command-xyz')
-    expect(events[1]).toEqual({ type: 'result', data: { exitCode: 127 } })
+  it('fails with a ConfigError naming a command that is not found (ENOENT), instead of an empty run', async () => {
+    const box = await clientWith(commandHarness({ command: 'definitely-not-a-command-xyz', name: 'agent' })).create()
+    const err = await collect(box.streamPrompt('x')).catch((e) => e)
+    expect(err).toMatchObject({ name: 'ConfigError', code: 'config' })
+    expect(err.message).toMatch(/^command harness agent: "definitely-not-a-command-xyz" on PATH ".*" was not found \(ENOENT\); install it, or pass its absolute path/)
+    expect(err.cause).toMatchObject({ code: 'ENOENT' })
+  })
+
+  it('refuses options of the wrong type, naming the field and the type given', () => {
+    expect(() => commandHarness({ command: 'claude', timeoutMs: '5000' as never })).toThrowError(
+      expect.objectContaining({ name: 'ValidationError', message: 'commandHarness: timeoutMs must be a positive number of milliseconds, got the string "5000".' }),
+    )
+    expect(() => commandHarness({ command: '' })).toThrowError(/^commandHarness: command must be a non-empty executable name/)
+    expect(() => commandHarness({ command: 'claude', envAllowlist: 'ANTHROPIC_API_KEY' as never })).toThrowError(
+      'commandHarness: envAllowlist must be an array of variable names, e.g. [\'ANTHROPIC_API_KEY\'], got the string "ANTHROPIC_API_KEY".',
+    )
+    expect(() => commandHarness({ command: 'claude', args: ['-p', 3] as never })).toThrowError('commandHarness: args must be an array of strings, got an array.')
+  })
+
+  it('names an absolute command path that does not exist', async () => {
+    const box = await clientWith(commandHarness({ command: path.join(tmp, 'missing-agent') })).create()
+    const err = await collect(box.streamPrompt('x')).catch((e) => e)
+    expect(err.message).toContain(`"${path.join(tmp, 'missing-agent')}" was not found (ENOENT)`)
   })
 
   it('kills the whole process tree on abort, leaving no orphan', async () => {

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline'
 import type { SandboxEvent } from '@tangle-network/agent-runtime-core'
-import { createAbortError, errorMessage } from '@tangle-network/agent-runtime-core'
+import { ConfigError, ValidationError, createAbortError, describeValue, errorMessage } from '@tangle-network/agent-runtime-core'
 import { type LocalHarness, textEvent } from './harness.js'
 import { buildAllowlistedEnv, DEFAULT_ENV_ALLOWLIST, guardGroup, spawnGroup } from './process.js'
 
@@ -72,6 +72,7 @@ export function parseNdjsonEventLine(line: string): SandboxEvent | undefined {
  * @experimental
  */
 export function commandHarness(options: CommandHarnessOptions): LocalHarness {
+  assertCommandHarnessOptions(options)
   const name = options.name ?? options.command
   const args = options.args ?? []
   const promptVia = options.promptVia ?? (args.some((a) => a.includes('{prompt}')) ? 'args' : 'stdin')
@@ -107,9 +108,8 @@ export function commandHarness(options: CommandHarnessOptions): LocalHarness {
         try {
           exitCode = await g.done
         } catch (err) {
-          yield { type: 'error', data: { message: `could not start ${options.command}: ${errorMessage(err)}`, harness: name } }
-          yield { type: 'result', data: { exitCode: 127 } }
-          return
+          // Not a candidate that did nothing: the agent never ran. Fail the iteration, naming the command.
+          throw spawnError(name, options.command, env.PATH, err)
         }
         if (input.signal.aborted) throw createAbortError(`${name} aborted`)
         if (guard.timedOut()) {
@@ -132,4 +132,42 @@ export function commandHarness(options: CommandHarnessOptions): LocalHarness {
       }
     },
   }
+}
+
+/** The error for a harness command that could not be started (ENOENT, EACCES, …), naming the command and the fix. */
+function spawnError(harness: string, command: string, path: string | undefined, err: unknown): ConfigError {
+  const code = (err as { code?: unknown })?.code
+  const where = command.includes('/') ? command : `${command}" on PATH "${path ?? ''}`
+  if (code === 'ENOENT') {
+    return new ConfigError(
+      `command harness ${harness}: "${where}" was not found (ENOENT); install it, or pass its absolute path as commandHarness({ command }).`,
+      { cause: err },
+    )
+  }
+  if (code === 'EACCES') {
+    return new ConfigError(`command harness ${harness}: "${where}" is not executable (EACCES); chmod +x it or point command at the right file.`, { cause: err })
+  }
+  return new ConfigError(`command harness ${harness}: could not start "${command}": ${errorMessage(err)}`, { cause: err })
+}
+
+const isStringArray = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string')
+
+/** Refuses options of the wrong type up front, naming the field and what was given (e.g. `timeoutMs: '5000'`). */
+function assertCommandHarnessOptions(options: CommandHarnessOptions): void {
+  const fail = (field: string, want: string, got: unknown) => {
+    throw new ValidationError(`commandHarness: ${field} must be ${want}, got ${describeValue(got)}.`)
+  }
+  if (!isPlainObject(options)) fail('options', 'an object { command, args?, … }', options)
+  if (typeof options.command !== 'string' || options.command.trim() === '') fail('command', "a non-empty executable name or path, e.g. 'claude'", options.command)
+  if (options.args !== undefined && !isStringArray(options.args)) fail('args', 'an array of strings', options.args)
+  if (options.envAllowlist !== undefined && !isStringArray(options.envAllowlist)) fail('envAllowlist', "an array of variable names, e.g. ['ANTHROPIC_API_KEY']", options.envAllowlist)
+  if (options.env !== undefined && (!isPlainObject(options.env) || !Object.values(options.env).every((v) => typeof v === 'string'))) {
+    fail('env', 'an object of string values', options.env)
+  }
+  if (options.timeoutMs !== undefined && (typeof options.timeoutMs !== 'number' || !Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0)) {
+    fail('timeoutMs', 'a positive number of milliseconds', options.timeoutMs)
+  }
+  if (options.promptVia !== undefined && options.promptVia !== 'args' && options.promptVia !== 'stdin') fail('promptVia', "'args' or 'stdin'", options.promptVia)
+  if (options.parse !== undefined && options.parse !== 'lines' && options.parse !== 'ndjson') fail('parse', "'lines' or 'ndjson'", options.parse)
+  if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) fail('name', 'a non-empty string', options.name)
 }

@@ -1,4 +1,4 @@
-import { type Clock, type SqlAdapter, ValidationError, randomUuid, systemClock } from '@tangle-network/agent-runtime-core'
+import { type Clock, type SqlAdapter, ValidationError, describeValue, randomUuid, rowsAffected, systemClock } from '@tangle-network/agent-runtime-core'
 import type { ConversationTurn, HaltReason } from '../types.js'
 import { assertRunId, assertTurn, haltedRunError, startedAtMismatchError, turnOrderError, unknownRunError } from './checks.js'
 import { type ConversationJournal, type ConversationJournalEntry, ConversationLeaseError } from './types.js'
@@ -52,13 +52,13 @@ export class SqlConversationJournal implements ConversationJournal {
 
   constructor(db: SqlAdapter, table = 'agent_runtime_journal', options: SqlConversationJournalOptions = {}) {
     if (!db || typeof db.exec !== 'function' || typeof db.query !== 'function') {
-      throw new ValidationError('SqlConversationJournal: expected a SqlAdapter ({ exec, query, dialect }); wrap your driver with betterSqlite3ToSqlAdapter, pgToSqlAdapter or d1ToSqlAdapter.')
+      throw new ValidationError('SqlConversationJournal: expected a SqlAdapter ({ exec, query }); wrap your driver with betterSqlite3ToSqlAdapter, pgToSqlAdapter or d1ToSqlAdapter.')
     }
     if (!TABLE_PREFIX.test(table)) {
       throw new ValidationError(`SqlConversationJournal: table prefix ${JSON.stringify(table)} is not a plain SQL identifier; use letters, digits and underscores, starting with a letter.`)
     }
     if (options.leaseMs !== undefined && (!Number.isFinite(options.leaseMs) || options.leaseMs <= 0)) {
-      throw new ValidationError(`SqlConversationJournal: leaseMs must be a positive number of milliseconds, got ${String(options.leaseMs)}.`)
+      throw new ValidationError(`SqlConversationJournal: leaseMs must be a positive number of milliseconds, got ${describeValue(options.leaseMs)}.`)
     }
     if (options.owner !== undefined && (typeof options.owner !== 'string' || options.owner === '')) {
       throw new ValidationError('SqlConversationJournal: owner must be a non-empty string.')
@@ -95,7 +95,7 @@ export class SqlConversationJournal implements ConversationJournal {
   async beginRun(runId: string, startedAt: string): Promise<void> {
     assertRunId(runId)
     const res = await this.db.exec(`INSERT INTO ${this.runs} (run_id, started_at) VALUES (?, ?) ON CONFLICT (run_id) DO NOTHING`, [runId, startedAt])
-    if (res.changes > 0) return
+    if (rowsAffected(res) > 0) return
     const run = await this.readRun(runId)
     if (!run) throw unknownRunError(runId, 'begin')
     if (run.started_at !== startedAt) throw startedAtMismatchError(runId, run.started_at, startedAt)
@@ -116,7 +116,7 @@ export class SqlConversationJournal implements ConversationJournal {
           `AND (CAST(? AS INTEGER) = 0 OR EXISTS (SELECT 1 FROM ${this.turns} WHERE run_id = ? AND turn_index = ?))`,
         [runId, turn.index, JSON.stringify(turn), runId, this.owner, runId, turn.index, turn.index, runId, turn.index - 1],
       )
-      inserted = res.changes
+      inserted = rowsAffected(res)
     } catch (err) {
       // A concurrent writer won the primary key; diagnose below.
       failure = err
@@ -132,7 +132,7 @@ export class SqlConversationJournal implements ConversationJournal {
       `UPDATE ${this.runs} SET halted = ?, ended_at = ?, owner = NULL, lease_until = NULL WHERE run_id = ? AND halted IS NULL AND (owner IS NULL OR owner = ?)`,
       [JSON.stringify(halt), endedAt, runId, this.owner],
     )
-    if (res.changes > 0) return
+    if (rowsAffected(res) > 0) return
     await this.diagnoseRefusal(runId, 'halt')
   }
 
@@ -149,7 +149,7 @@ export class SqlConversationJournal implements ConversationJournal {
       `UPDATE ${this.runs} SET owner = ?, lease_until = ? WHERE run_id = ? AND halted IS NULL AND (owner IS NULL OR owner = ? OR lease_until < ?)`,
       [this.owner, now + this.leaseMs, runId, this.owner, now],
     )
-    if (res.changes > 0) return
+    if (rowsAffected(res) > 0) return
     await this.diagnoseRefusal(runId, 'claim')
     throw new ConversationLeaseError(runId, undefined)
   }

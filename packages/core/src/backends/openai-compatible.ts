@@ -1,10 +1,12 @@
 import type { AgentBackendContext, AgentBackendInput, AgentExecutionBackend, OpenAIChatTool, OpenAIChatToolChoice } from '../contracts/backend.js'
 import type { BackendStreamEvent } from '../contracts/events.js'
-import { BackendTransportError, createAbortError, errorMessage, ValidationError } from '../errors.js'
+import { BackendTransportError, createAbortError, ValidationError } from '../errors.js'
 import { createChatCompletionStreamParser } from './chat-stream.js'
 import { type ChatPricing, validateChatPricing } from './pricing.js'
 import { type ChatRetryOptions, chatBackoffDelayMs, parseRetryAfterMs, type ResolvedChatRetryPolicy, resolveChatRetryPolicy } from './retry.js'
 import { createSseDecoder } from './sse.js'
+import { describeValue } from '../util/describe-value.js'
+import { describeNetworkError } from './network-error.js'
 
 /** Options of {@link createOpenAICompatibleBackend}. @stable */
 export interface OpenAICompatibleBackendOptions {
@@ -52,10 +54,10 @@ function validate(o: OpenAICompatibleBackendOptions): { url: string; model: stri
   }
   const model = requireText('model', o.model)
   if (o.temperature !== undefined && !(Number.isFinite(o.temperature) && o.temperature >= 0 && o.temperature <= 2)) {
-    throw new ValidationError(`createOpenAICompatibleBackend: temperature must be a number in [0, 2]; got ${String(o.temperature)}`)
+    throw new ValidationError(`createOpenAICompatibleBackend: temperature must be a number in [0, 2]; got ${describeValue(o.temperature)}`)
   }
   if (o.maxTokens !== undefined && !(Number.isInteger(o.maxTokens) && o.maxTokens > 0)) {
-    throw new ValidationError(`createOpenAICompatibleBackend: maxTokens must be a positive integer; got ${String(o.maxTokens)}`)
+    throw new ValidationError(`createOpenAICompatibleBackend: maxTokens must be a positive integer; got ${describeValue(o.maxTokens)}`)
   }
   if (o.tools !== undefined && !Array.isArray(o.tools)) {
     throw new ValidationError(`createOpenAICompatibleBackend: tools must be an array of {type:'function', function:{name}}; got ${JSON.stringify(o.tools)}`)
@@ -230,7 +232,7 @@ async function* streamChat(
       } catch (err) {
         if (signal?.aborted) throw callerAbort(signal)
         if (last) {
-          const why = timer.reason ?? errorMessage(err)
+          const why = timer.reason ?? describeNetworkError(err, url)
           throw new BackendTransportError(kind, `chat backend unreachable after ${attempt} attempt(s) (POST ${url}): ${why}`, { status: 0, cause: err })
         }
         retryDelayMs = chatBackoffDelayMs(attempt, policy)
@@ -290,7 +292,7 @@ async function* streamChat(
           continue
         }
         if (upstream) throw new BackendTransportError(kind, upstream.message, { status, body: upstream.body, cause: err })
-        const why = timer.reason ?? errorMessage(err)
+        const why = timer.reason ?? describeNetworkError(err, url)
         throw new BackendTransportError(kind, `chat backend stream interrupted after ${emitted} event(s) (POST ${url}): ${why}; the partial reply cannot be replayed, retry the task`, {
           status,
           cause: err,

@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.js'
+import { describeValue } from '../util/describe-value.js'
 
 /** USD price of one model per million tokens. @stable */
 export interface ChatModelPricing {
@@ -20,7 +21,7 @@ function checkEntry(where: string, p: unknown): void {
   for (const key of ['inputPerMTok', 'outputPerMTok'] as const) {
     const v = p[key]
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-      throw new ValidationError(`pricing${where}.${key} must be a finite number ≥ 0 (USD per million tokens); got ${String(v)}`)
+      throw new ValidationError(`pricing${where}.${key} must be a finite number ≥ 0 (USD per million tokens); got ${describeValue(v)}`)
     }
   }
 }

@@ -1,5 +1,6 @@
 import { createAbortError, ValidationError } from '../errors.js'
 import { type Clock, systemClock } from '../util/clock.js'
+import { describeValue } from '../util/describe-value.js'
 
 /**
  * How an HTTP backend retries and times out. Delays grow as
@@ -81,7 +82,7 @@ const cryptoRandom = (): number => globalThis.crypto.getRandomValues(new Uint32A
 function checkNumber(name: string, v: number, min: number, max = Number.POSITIVE_INFINITY, integer = false): void {
   if (typeof v !== 'number' || Number.isNaN(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
     const range = max === Number.POSITIVE_INFINITY ? `≥ ${min}` : `in [${min}, ${max}]`
-    throw new ValidationError(`retry.${name} must be ${integer ? 'an integer' : 'a number'} ${range}; got ${String(v)}`)
+    throw new ValidationError(`retry.${name} must be ${integer ? 'an integer' : 'a number'} ${range}; got ${describeValue(v)}`)
   }
 }
 

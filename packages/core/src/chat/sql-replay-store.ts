@@ -1,6 +1,7 @@
 import type { SqlAdapter } from '../contracts/sql.js'
 import { ValidationError } from '../errors.js'
 import { systemClock } from '../util/clock.js'
+import { rowsAffected, sqlDialect } from '../sql/dialect.js'
 import {
   type ChatTurnReplayBegin,
   type ChatTurnReplayStore,
@@ -63,7 +64,6 @@ export function createSqlChatTurnReplayStore(options: SqlChatTurnReplayStoreOpti
   const clock = options.clock ?? systemClock
   const ex = `${prefix}chat_executions`
   const ev = `${prefix}chat_execution_events`
-  const pg = sql.dialect === 'postgres'
 
   let schema: Promise<void> | undefined
   const migrate = () => {
@@ -74,6 +74,7 @@ export function createSqlChatTurnReplayStore(options: SqlChatTurnReplayStoreOpti
     return schema
   }
   async function createSchema() {
+    const pg = (await sqlDialect(sql)) === 'postgres'
     const epoch = pg ? 'BIGINT' : 'INTEGER'
     await sql.exec(
       `CREATE TABLE IF NOT EXISTS ${ex} (execution_id TEXT PRIMARY KEY, state TEXT NOT NULL, attempt_id TEXT NOT NULL, ` +
@@ -108,7 +109,7 @@ export function createSqlChatTurnReplayStore(options: SqlChatTurnReplayStoreOpti
           `VALUES (?, 'running', ?, ?, NULL, NULL, 1, ?) ON CONFLICT (execution_id) DO NOTHING`,
         [executionId, attemptId, now + timeoutMs, now],
       )
-      if (inserted.changes === 1) return { status: 'started' }
+      if (rowsAffected(inserted) === 1) return { status: 'started' }
       const row = await readRow(executionId)
       if (!row) continue // pruned between the two statements: claim again
       if (row.state === 'persisted') {
@@ -124,7 +125,7 @@ export function createSqlChatTurnReplayStore(options: SqlChatTurnReplayStoreOpti
               `producer_attempt_id = NULL, final_text = NULL WHERE execution_id = ? AND version = ?`,
         [attemptId, now + timeoutMs, now, executionId, Number(row.version)],
       )
-      if (claimed.changes !== 1) continue // another attempt won the race: re-read its state
+      if (rowsAffected(claimed) !== 1) continue // another attempt won the race: re-read its state
       if (resume) {
         return { status: 'resume_persist', events: await readEvents(executionId, row.producer_attempt_id ?? ''), finalText: row.final_text ?? '' }
       }
@@ -146,7 +147,7 @@ export function createSqlChatTurnReplayStore(options: SqlChatTurnReplayStoreOpti
         `UPDATE ${ex} SET lease_expires_at = ?, updated_at = ? WHERE execution_id = ? AND attempt_id = ? AND state = 'running'`,
         [now + timeoutMs, now, executionId, attemptId],
       )
-      if (renewed.changes !== 1) return false
+      if (rowsAffected(renewed) !== 1) return false
       for (let i = 0; i < serialized.length; i += INSERT_CHUNK) {
         const chunk = serialized.slice(i, i + INSERT_CHUNK)
         const params: unknown[] = []
@@ -163,13 +164,13 @@ export function createSqlChatTurnReplayStore(options: SqlChatTurnReplayStoreOpti
           `WHERE execution_id = ? AND attempt_id = ? AND state = 'running'`,
         [outcome.persisted ? 'persisted' : 'produced', attemptId, outcome.finalText, now + timeoutMs, now, executionId, attemptId],
       )
-      if (produced.changes === 1) return true
+      if (rowsAffected(produced) === 1) return true
       if (!outcome.persisted) return false
       const persisted = await sql.exec(
         `UPDATE ${ex} SET state = 'persisted', lease_expires_at = ?, updated_at = ? WHERE execution_id = ? AND attempt_id = ? AND state = 'produced'`,
         [now + timeoutMs, now, executionId, attemptId],
       )
-      return persisted.changes === 1
+      return rowsAffected(persisted) === 1
     },
     async fail(executionId, attemptId) {
       await migrate()
@@ -178,7 +179,7 @@ export function createSqlChatTurnReplayStore(options: SqlChatTurnReplayStoreOpti
         `UPDATE ${ex} SET state = 'failed', lease_expires_at = 0, final_text = NULL, updated_at = ? WHERE execution_id = ? AND attempt_id = ? AND state = 'running'`,
         [now, executionId, attemptId],
       )
-      if (failed.changes === 1) {
+      if (rowsAffected(failed) === 1) {
         await sql.exec(`DELETE FROM ${ev} WHERE execution_id = ? AND attempt_id = ?`, [executionId, attemptId])
         return
       }
@@ -193,7 +194,7 @@ export function createSqlChatTurnReplayStore(options: SqlChatTurnReplayStoreOpti
       const finished = `SELECT execution_id FROM ${ex} WHERE state IN ('persisted', 'failed') AND updated_at < ?`
       await sql.exec(`DELETE FROM ${ev} WHERE execution_id IN (${finished})`, [before])
       const removed = await sql.exec(`DELETE FROM ${ex} WHERE state IN ('persisted', 'failed') AND updated_at < ?`, [before])
-      return removed.changes
+      return rowsAffected(removed)
     },
   }
 }

@@ -97,6 +97,12 @@ export interface PlanDescription {
   kind: LoopMoveKind
   rationale?: string
   parentIndex?: number
+  /**
+   * The plan only makes sense whole (a fan-out vote over exactly `n`
+   * candidates): when it exceeds the iterations left, `runLoop` throws a
+   * `ValidationError` instead of trimming it.
+   */
+  exact?: boolean
 }
 
 /** Decisions that end a loop. @experimental */
@@ -262,6 +268,12 @@ export interface LoopResult<Task = unknown, Output = unknown, Decision = string,
   decision: Decision
   iterations: Iteration<Task, Output, Verdict>[]
   winner?: LoopWinner<Task, Output, Verdict>
+  /**
+   * Why there is no winner, when there is none: e.g. "all 3 iterations failed:
+   * command harness: "claude" not found …" or "no valid candidate among 3 …".
+   * The per-iteration detail stays on `iterations[i].error` and `.verdict`.
+   */
+  failureReason?: string
   durationMs: number
   costUsd: number
   tokenUsage: TokenUsage

@@ -69,7 +69,7 @@ describe('getModels over HTTP', () => {
   it('throws BackendTransportError "router /v1/models <status>" on non-2xx', async () => {
     const err = await getModels(`${base}/broken`).catch((e) => e)
     expect(err).toBeInstanceOf(BackendTransportError)
-    expect(err.code).toBe('transport')
+    expect(err).toMatchObject({ code: 'config', kind: 'transport' })
     expect(err.message).toBe('router /v1/models 502')
     expect(err.status).toBe(502)
     expect(err.body).toBe('bad gateway')
@@ -99,6 +99,11 @@ describe('resolveChatModel / cleanModelId', () => {
   it('picks the first non-blank candidate, trimmed, else the fallback', () => {
     expect(resolveChatModel([undefined, '  ', null, ' b ', 'c'], 'fb')).toBe('b')
     expect(resolveChatModel([], 'fb')).toBe('fb')
+    expect(resolveChatModel([{ source: 'request', model: '  ' }, { source: 'workspace', model: ' w ' }], { source: 'default', model: 'd' })).toEqual({ model: 'w', source: 'workspace' })
+    expect(resolveChatModel([{ source: 'request', model: undefined }, null], { source: 'default', model: 'd' })).toEqual({ model: 'd', source: 'default' })
+    expect(resolveChatModel([' plain '], { source: 'default', model: 'd' })).toEqual({ model: 'plain', source: 'candidate' })
+    expect(() => resolveChatModel('x' as never, 'fb')).toThrow(/candidates must be an array/)
+    expect(() => resolveChatModel([], { source: 'default', model: ' ' })).toThrow(/fallback.model must be a non-blank/)
     expect(cleanModelId('  x ')).toBe('x')
     expect(cleanModelId('   ')).toBeUndefined()
     expect(cleanModelId(42)).toBeUndefined()
@@ -110,9 +115,10 @@ describe('validateChatModelId', () => {
     const v = await validateChatModelId(id, opts)
     expect(v.succeeded).toBe(false)
     if (v.succeeded) return
-    expect(v.error).toBeInstanceOf(cls)
-    expect(v.error.code).toBe(code)
-    expect(v.error.message).toBe(message)
+    // The verdict carries a plain message, which the matching error class takes as is.
+    expect(v.error).toBe(message)
+    expect(v.code).toBe(code)
+    expect(new cls(v.error)).toMatchObject({ code, message })
   }
 
   it('refuses an empty id', async () => {

@@ -1,3 +1,4 @@
+import { describeNetworkError } from '../backends/network-error.js'
 import { BackendTransportError, ConfigError, ValidationError, errorMessage } from '../errors.js'
 
 /** The Tangle router used when no URL is configured. @stable */
@@ -64,7 +65,7 @@ export async function getModels(base: string, options: GetModelsOptions = {}): P
       signal: options.signal,
     })
   } catch (err) {
-    throw new BackendTransportError('router', `router /v1/models unreachable at ${url}: ${errorMessage(err)}`, { status: 0, cause: err })
+    throw new BackendTransportError('router', `router /v1/models unreachable at ${url}: ${describeNetworkError(err, url)}`, { status: 0, cause: err })
   }
   const body = await res.text()
   if (!res.ok) throw new BackendTransportError('router', `router /v1/models ${res.status}`, { status: res.status, body })
@@ -90,22 +91,73 @@ export function cleanModelId(id: unknown): string | undefined {
   return trimmed === '' ? undefined : trimmed
 }
 
-/**
- * The first non-blank candidate (trimmed), else the fallback.
- * @stable
- * @example
- * resolveChatModel([req.body.model, process.env.CHAT_MODEL], 'openai/gpt-4o-mini')
- */
-export function resolveChatModel(candidates: ReadonlyArray<string | null | undefined>, fallback: string): string {
-  for (const c of candidates) {
-    const id = cleanModelId(c)
-    if (id) return id
-  }
-  return fallback
+/** A model proposed by one source (request, workspace, env, …), for {@link resolveChatModel}. @stable */
+export interface ChatModelCandidate {
+  source: string
+  model: string | null | undefined
 }
 
-/** Verdict of {@link validateChatModelId}: the admitted id, or why it was refused. @stable */
-export type ModelValidationResult = { succeeded: true; value: string } | { succeeded: false; error: ValidationError | ConfigError }
+/** The model {@link resolveChatModel} chose and which source it came from. @stable */
+export interface ResolvedChatModel {
+  model: string
+  source: string
+}
+
+/** Seed name of {@link RouterModel}: one catalog entry. @stable */
+export type ModelInfo = RouterModel
+/** Seed name of {@link EnvLike}: the environment read by {@link resolveRouterBaseUrl}. @stable */
+export type RouterEnv = EnvLike
+
+/**
+ * The first non-blank candidate (trimmed), else the fallback. Candidates are
+ * plain ids or `{ source, model }` objects. With an object fallback the result
+ * is `{ model, source }` naming the winning source; with a string fallback it
+ * is the id alone (plain candidates count as source `candidate`).
+ * @stable
+ * @example
+ * const { model, source } = resolveChatModel([{ source: 'request', model: body.model }], { source: 'default', model: 'gpt-4o-mini' })
+ * const id = resolveChatModel([req.body.model, process.env.CHAT_MODEL], 'openai/gpt-4o-mini')
+ */
+export function resolveChatModel(candidates: ReadonlyArray<string | null | undefined>, fallback: string): string
+export function resolveChatModel(candidates: ReadonlyArray<ChatModelCandidate | string | null | undefined>, fallback: ChatModelCandidate & { model: string }): ResolvedChatModel
+export function resolveChatModel(
+  candidates: ReadonlyArray<ChatModelCandidate | string | null | undefined>,
+  fallback: string | (ChatModelCandidate & { model: string }),
+): string | ResolvedChatModel {
+  if (!Array.isArray(candidates)) throw new ValidationError(`resolveChatModel: candidates must be an array, got ${describeValue(candidates)}.`)
+  const wantsObject = typeof fallback === 'object' && fallback !== null
+  for (const c of candidates) {
+    const isObject = typeof c === 'object' && c !== null
+    const id = cleanModelId(isObject ? c.model : c)
+    if (!id) continue
+    if (!wantsObject) return id
+    return { model: id, source: isObject ? String(c.source) : 'candidate' }
+  }
+  if (!wantsObject) {
+    if (typeof fallback !== 'string') throw new ValidationError(`resolveChatModel: fallback must be a model id or { source, model }, got ${describeValue(fallback)}.`)
+    return fallback
+  }
+  const model = cleanModelId(fallback.model)
+  if (!model) throw new ValidationError(`resolveChatModel: fallback.model must be a non-blank model id, got ${describeValue(fallback.model)}.`)
+  return { model, source: String(fallback.source) }
+}
+
+function describeValue(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v
+}
+
+/**
+ * Verdict of {@link validateChatModelId}: the admitted id, or why it was refused.
+ * `error` is a message (`new ConfigError(v.error)` takes it); `code` says whether the
+ * id was bad (`validation`) or the catalog could not be read (`config`).
+ * @stable
+ */
+export type ModelValidationResult =
+  | { succeeded: true; value: string }
+  | { succeeded: false; error: string; code: 'validation' | 'config'; cause?: unknown }
+
+/** Seed name of {@link ModelValidationResult}. @stable */
+export type ChatModelValidation = ModelValidationResult
 
 /** Options of {@link validateChatModelId}. @stable */
 export interface ValidateChatModelIdOptions {
@@ -129,13 +181,13 @@ const MAX_MODEL_ID = 200
  * @stable
  * @example
  * const v = await validateChatModelId(body.model, { allowlist: ['openai/gpt-4o-mini'] })
- * if (!v.succeeded) return new Response(v.error.message, { status: 400 })
+ * if (!v.succeeded) throw new ConfigError(v.error)
  */
 export async function validateChatModelId(id: unknown, options: ValidateChatModelIdOptions = {}): Promise<ModelValidationResult> {
   const value = cleanModelId(id)
-  if (!value) return { succeeded: false, error: new ValidationError('Model id must be a non-empty string.') }
+  if (!value) return { succeeded: false, code: 'validation', error: 'Model id must be a non-empty string.' }
   if (value.length > MAX_MODEL_ID || !MODEL_ID.test(value)) {
-    return { succeeded: false, error: new ValidationError(`Model id is malformed: ${value.slice(0, MAX_MODEL_ID)}`) }
+    return { succeeded: false, code: 'validation', error: `Model id is malformed: ${value.slice(0, MAX_MODEL_ID)}` }
   }
   if (options.allowlist?.includes(value)) return { succeeded: true, value }
   let models: RouterModel[]
@@ -144,7 +196,7 @@ export async function validateChatModelId(id: unknown, options: ValidateChatMode
       ? await options.loadModels()
       : await getModels(options.routerBaseUrl ?? resolveRouterBaseUrl(), { fetchImpl: options.fetchImpl, apiKey: options.apiKey })
   } catch (err) {
-    return { succeeded: false, error: new ConfigError(`Could not validate model catalog: ${errorMessage(err)}`, { cause: err }) }
+    return { succeeded: false, code: 'config', error: `Could not validate model catalog: ${errorMessage(err)}`, cause: err }
   }
   const known = new Set<string>()
   for (const m of models) {
@@ -152,5 +204,5 @@ export async function validateChatModelId(id: unknown, options: ValidateChatMode
     if (m.provider) known.add(`${m.provider}/${m.id}`)
   }
   if (known.has(value)) return { succeeded: true, value }
-  return { succeeded: false, error: new ValidationError(`Model is not available: ${value}`) }
+  return { succeeded: false, code: 'validation', error: `Model is not available: ${value}` }
 }

@@ -59,8 +59,8 @@ describe('createCoderOutputAdapter with a box that can diff and exec', () => {
   it('counts an unconfigured check as passed with output "not configured"', async () => {
     const { box, calls } = fakeBox({ diff: async () => ({ raw: PATCH, additions: 1, deletions: 1 }), commands: {} })
     const output = await createCoderOutputAdapter({ goal: 'g', repoRoot: '/r' }).parse([], { box })
-    expect(output.testResult).toEqual({ passed: true, output: NOT_CONFIGURED_OUTPUT })
-    expect(output.typecheckResult).toEqual({ passed: true, output: 'not configured' })
+    expect(output.testResult).toEqual({ passed: true, output: NOT_CONFIGURED_OUTPUT, skipped: true })
+    expect(output.typecheckResult).toEqual({ passed: true, output: 'not configured', skipped: true })
     expect(calls.map((c) => c.command)).toEqual([BRANCH])
     expect(output.branch).toBe('')
   })

@@ -61,7 +61,7 @@ export function createCoderOutputAdapter(task: CoderTask, options: CoderOutputAd
       }
       const canExec = typeof box?.exec === 'function'
       const runCheck = async (command: string | undefined, fromReport: CoderCheckResult | undefined, label: string): Promise<CoderCheckResult> => {
-        if (!command) return { passed: true, output: NOT_CONFIGURED_OUTPUT }
+        if (!command) return { passed: true, output: NOT_CONFIGURED_OUTPUT, skipped: true }
         if (canExec && box) return execCheck(box, command, timeoutMs, signal)
         return fromReport ?? { passed: false, output: `${label} command \`${command}\` could not run: the sandbox has no exec() and the agent reported no result` }
       }

@@ -87,7 +87,7 @@ describe('createCoderValidator', () => {
     expect(verdict.diffLines).toBe(2)
     expect(verdict.score).toBeCloseTo(0.5 + 0.3 + 0.2 * (1 - 2 / DEFAULT_MAX_DIFF_LINES), 10)
     expect(verdict.scores).toEqual({ noop: 1, secretFloor: 1, forbiddenPaths: 1, diffSize: 1 - 2 / 400, tests: 1, typecheck: 1 })
-    expect(verdict.notes).toBe('passed: tests, typecheck, 2 changed lines of 400 allowed')
+    expect(verdict.notes).toBe('passed: tests, 2 changed lines of 400 allowed; not configured: typecheck')
     expect(verdict.touchedPaths).toEqual(['src/sum.js'])
   })
 

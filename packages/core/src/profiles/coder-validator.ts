@@ -5,7 +5,8 @@
  */
 import type { DefaultVerdict, Validator } from '../contracts/loop.js'
 import { ValidationError } from '../errors.js'
-import type { CoderOutput } from './coder.js'
+import type { CoderCheckResult, CoderOutput } from './coder.js'
+import { NOT_CONFIGURED_OUTPUT } from './coder-output.js'
 import { parseUnifiedDiff } from './diff.js'
 import { isForbiddenPath, isSecretPath } from './secret-paths.js'
 
@@ -96,8 +97,12 @@ function checkCoderOutput(output: CoderOutput, forbidden: readonly string[], max
   scores.diffSize = failed.has('diffSize') ? 0 : sizeTerm
   const score = clamp01(0.5 * (tests ? 1 : 0) + 0.3 * (typecheck ? 1 : 0) + 0.2 * sizeTerm)
   const valid = failures.length === 0
+  // A check the task set no command for did not run: name it as such, never as passed.
+  const notRun = (['tests', 'typecheck'] as const).filter((c) => isNotConfigured(c === 'tests' ? output?.testResult : output?.typecheckResult))
+  const ran = (['tests', 'typecheck'] as const).filter((c) => !notRun.includes(c))
   const notes = valid
-    ? `passed: tests, typecheck, ${diffLines} changed line${diffLines === 1 ? '' : 's'} of ${maxDiffLines} allowed`
+    ? `passed: ${[...ran, `${diffLines} changed line${diffLines === 1 ? '' : 's'} of ${maxDiffLines} allowed`].join(', ')}` +
+      (notRun.length > 0 ? `; not configured: ${notRun.join(', ')}` : '')
     : failures.map((f) => f.note).join('; ')
   return {
     valid,
@@ -127,4 +132,9 @@ function excerpt(output: unknown): string {
 function clamp01(x: number): number {
   if (!Number.isFinite(x)) return 0
   return Math.min(1, Math.max(0, x))
+}
+
+/** True for a check result that records no command run (the adapter's `skipped`, or an agent's "not configured" report). */
+function isNotConfigured(result: CoderCheckResult | undefined): boolean {
+  return result?.skipped === true || result?.output === NOT_CONFIGURED_OUTPUT
 }

@@ -31,6 +31,8 @@ export interface CoderTask {
 export interface CoderCheckResult {
   passed: boolean
   output: string
+  /** True when the task set no command for this check: it did not run, and verdicts never call it passed. */
+  skipped?: boolean
 }
 
 /** What a coder run produced. @experimental */

@@ -76,7 +76,7 @@ describe('multiHarnessCoderFanout', () => {
       ['coder:claude-code', false, 'secret-path floor: .env'],
       ['coder:codex', false, 'forbidden path: infra/main.tf'],
       ['coder:amp', false, 'diff too large: 21 changed lines > maxDiffLines 20'],
-      ['coder:opencode', true, 'passed: tests, typecheck, 3 changed lines of 20 allowed'],
+      ['coder:opencode', true, 'passed: tests, 3 changed lines of 20 allowed; not configured: typecheck'],
     ])
     expect(result.decision).toBe('pick-winner')
     expect(result.winner?.agentRunName).toBe('coder:opencode')

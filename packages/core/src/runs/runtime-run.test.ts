@@ -74,7 +74,7 @@ describe('startRuntimeRun', () => {
   it('rejects a conflicting terminal status with RuntimeRunStateError', async () => {
     const run = startRuntimeRun({ workspaceId: 'ws', taskSpec })
     run.complete({ status: 'failed', error: 'boom' })
-    await expectError(() => run.complete({ status: 'completed' }), RuntimeRunStateError, 'state', 'Cannot transition runtime run from "failed" to "completed"')
+    await expectError(() => run.complete({ status: 'completed' }), RuntimeRunStateError, 'validation', 'Cannot transition runtime run from "failed" to "completed"')
   })
 
   it('rejects completing with "running" or an unknown status', async () => {
@@ -110,7 +110,7 @@ describe('startRuntimeRun', () => {
 
   it('persist: throws before complete, is a no-op without adapter, propagates adapter errors', async () => {
     const run = startRuntimeRun({ workspaceId: 'ws', taskSpec, id: 'r2' })
-    await expectError(() => run.persist(), RuntimeRunStateError, 'state', 'Cannot persist runtime run "r2" while it is running; call complete({ status }) first.')
+    await expectError(() => run.persist(), RuntimeRunStateError, 'validation', 'Cannot persist runtime run "r2" while it is running; call complete({ status }) first.')
     run.complete({ status: 'cancelled' })
     expect((await run.persist()).status).toBe('cancelled')
     const failing = startRuntimeRun({
@@ -138,7 +138,7 @@ describe('startRuntimeRun', () => {
       () => createSqlRuntimeRunAdapter({} as never),
       ValidationError,
       'validation',
-      'createSqlRuntimeRunAdapter: expected a SqlAdapter (exec, query, dialect); wrap your driver with betterSqlite3ToSqlAdapter or pgToSqlAdapter.',
+      'createSqlRuntimeRunAdapter: expected a SqlAdapter (exec, query); wrap your driver with betterSqlite3ToSqlAdapter or pgToSqlAdapter.',
     )
   })
 })

@@ -1,6 +1,8 @@
 import type { SqlAdapter } from '../contracts/sql.js'
 import { ValidationError } from '../errors.js'
+import { sqlDialect } from '../sql/dialect.js'
 import type { RuntimeRunPersistenceAdapter, RuntimeRunRow, RuntimeRunStatus } from './runtime-run.js'
+import { describeValue } from '../util/describe-value.js'
 
 /** A {@link RuntimeRunPersistenceAdapter} over SQL, with its own table. @stable */
 export interface SqlRuntimeRunAdapter extends RuntimeRunPersistenceAdapter {
@@ -46,15 +48,12 @@ const COLUMNS = [
  */
 export function createSqlRuntimeRunAdapter(sql: SqlAdapter, options: { table?: string } = {}): SqlRuntimeRunAdapter {
   if (!sql || typeof sql.exec !== 'function' || typeof sql.query !== 'function') {
-    throw new ValidationError('createSqlRuntimeRunAdapter: expected a SqlAdapter (exec, query, dialect); wrap your driver with betterSqlite3ToSqlAdapter or pgToSqlAdapter.')
+    throw new ValidationError('createSqlRuntimeRunAdapter: expected a SqlAdapter (exec, query); wrap your driver with betterSqlite3ToSqlAdapter or pgToSqlAdapter.')
   }
   const table = options.table ?? 'agent_runtime_runs'
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(table)) {
     throw new ValidationError(`createSqlRuntimeRunAdapter: table name ${JSON.stringify(table)} is not a plain SQL identifier; use letters, digits and underscores.`)
   }
-  const pg = sql.dialect === 'postgres'
-  const int = pg ? 'BIGINT' : 'INTEGER'
-  const real = pg ? 'DOUBLE PRECISION' : 'REAL'
   const placeholders = COLUMNS.map(() => '?').join(', ')
   const updates = COLUMNS.filter((c) => c !== 'id')
     .map((c) => `${c} = excluded.${c}`)
@@ -62,6 +61,9 @@ export function createSqlRuntimeRunAdapter(sql: SqlAdapter, options: { table?: s
   return {
     table,
     async migrate() {
+      const pg = (await sqlDialect(sql)) === 'postgres'
+      const int = pg ? 'BIGINT' : 'INTEGER'
+      const real = pg ? 'DOUBLE PRECISION' : 'REAL'
       await sql.exec(
         `CREATE TABLE IF NOT EXISTS ${table} (
           id TEXT PRIMARY KEY,
@@ -114,7 +116,7 @@ export function createSqlRuntimeRunAdapter(sql: SqlAdapter, options: { table?: s
     },
     async listByWorkspace(workspaceId, opts = {}) {
       const limit = opts.limit ?? 100
-      if (!Number.isInteger(limit) || limit < 1) throw new ValidationError(`listByWorkspace: limit must be a positive integer; received ${String(limit)}.`)
+      if (!Number.isInteger(limit) || limit < 1) throw new ValidationError(`listByWorkspace: limit must be a positive integer; received ${describeValue(limit)}.`)
       const rows = await sql.query<Record<string, unknown>>(
         `SELECT ${COLUMNS.join(', ')} FROM ${table} WHERE workspace_id = ? ORDER BY started_at DESC, id DESC LIMIT ${limit}`,
         [workspaceId],

@@ -27,9 +27,10 @@ export function betterSqlite3ToSqlAdapter(db: BetterSqlite3Like): SqlAdapter {
       const stmt = db.prepare(sql)
       if (stmt.reader) {
         stmt.all(...bind(params))
-        return { changes: 0 }
+        return { rowsAffected: 0, changes: 0 }
       }
-      return { changes: Number(stmt.run(...bind(params)).changes) }
+      const changes = Number(stmt.run(...bind(params)).changes)
+      return { rowsAffected: changes, changes }
     },
     async query<Row>(sql: string, params?: readonly unknown[]) {
       return db.prepare(sql).all(...bind(params)) as Row[]
@@ -115,7 +116,7 @@ export function pgToSqlAdapter(pg: PgQueryableLike): SqlAdapter {
     dialect: 'postgres',
     async exec(sql, params) {
       const res = await pg.query(toPostgresPlaceholders(sql), params ? [...params] : [])
-      return { changes: res.rowCount ?? 0 }
+      return { rowsAffected: res.rowCount ?? 0, changes: res.rowCount ?? 0 }
     },
     async query<Row>(sql: string, params?: readonly unknown[]) {
       const res = await pg.query(toPostgresPlaceholders(sql), params ? [...params] : [])
@@ -124,14 +125,17 @@ export function pgToSqlAdapter(pg: PgQueryableLike): SqlAdapter {
   }
 }
 
+/** The part of a Cloudflare D1 prepared statement the adapter uses (seed name). @stable */
+export interface D1StmtLike {
+  bind(...values: unknown[]): {
+    run(): Promise<{ meta?: { changes?: number } }>
+    all<T = Record<string, unknown>>(): Promise<{ results?: T[] }>
+  }
+}
+
 /** The part of a Cloudflare D1 database the adapter uses. @stable */
 export interface D1DatabaseLike {
-  prepare(sql: string): {
-    bind(...values: unknown[]): {
-      run(): Promise<{ meta?: { changes?: number } }>
-      all<T = Record<string, unknown>>(): Promise<{ results?: T[] }>
-    }
-  }
+  prepare(sql: string): D1StmtLike
 }
 
 /**
@@ -149,7 +153,7 @@ export function d1ToSqlAdapter(d1: D1DatabaseLike): SqlAdapter {
     dialect: 'sqlite',
     async exec(sql, params) {
       const res = await d1.prepare(sql).bind(...bind(params)).run()
-      return { changes: res.meta?.changes ?? 0 }
+      return { rowsAffected: res.meta?.changes ?? 0, changes: res.meta?.changes ?? 0 }
     },
     async query<Row>(sql: string, params?: readonly unknown[]) {
       const res = await d1.prepare(sql).bind(...bind(params)).all<Row>()

@@ -1,6 +1,7 @@
 import { ValidationError, errorMessage, isAbortError } from '../errors.js'
 import { type Clock, systemClock } from '../util/clock.js'
 import type { FailureClass } from './run-records.js'
+import { describeValue } from '../util/describe-value.js'
 
 /** One validator's verdict on a state. `score` is in [0,1]. @stable */
 export interface ControlEvalResult {
@@ -112,15 +113,15 @@ const DEFAULT_MAX_WALL_MS = 5 * 60_000
 function resolveBudget(b: Partial<ControlBudget> | undefined): ControlBudget {
   const maxSteps = b?.maxSteps ?? DEFAULT_MAX_STEPS
   if (!Number.isInteger(maxSteps) || maxSteps < 0) {
-    throw new ValidationError(`budget.maxSteps must be a non-negative integer; received ${String(maxSteps)}.`)
+    throw new ValidationError(`budget.maxSteps must be a non-negative integer; received ${describeValue(maxSteps)}.`)
   }
   const maxWallMs = b?.maxWallMs ?? DEFAULT_MAX_WALL_MS
   if (!(typeof maxWallMs === 'number' && maxWallMs >= 0 && !Number.isNaN(maxWallMs))) {
-    throw new ValidationError(`budget.maxWallMs must be a number >= 0; received ${String(maxWallMs)}.`)
+    throw new ValidationError(`budget.maxWallMs must be a number >= 0; received ${describeValue(maxWallMs)}.`)
   }
   const maxCostUsd = b?.maxCostUsd
   if (maxCostUsd !== undefined && !(typeof maxCostUsd === 'number' && maxCostUsd >= 0 && !Number.isNaN(maxCostUsd))) {
-    throw new ValidationError(`budget.maxCostUsd must be a number >= 0; received ${String(maxCostUsd)}.`)
+    throw new ValidationError(`budget.maxCostUsd must be a number >= 0; received ${describeValue(maxCostUsd)}.`)
   }
   return { maxSteps, maxWallMs, maxCostUsd }
 }

@@ -9,6 +9,7 @@ import type {
 import { ValidationError } from '../errors.js'
 import { type Clock, systemClock } from '../util/clock.js'
 import type { ControlEvalResult } from './control-loop.js'
+import { describeValue } from '../util/describe-value.js'
 
 /** Readiness score below which a task only runs with a caveat. @stable */
 export const DEFAULT_MINIMUM_READINESS_SCORE = 0.7
@@ -118,7 +119,7 @@ function actionFor(req: KnowledgeRequirement): KnowledgeRecommendedAction {
 
 function checkMinimum(minimumScore: number): number {
   if (typeof minimumScore !== 'number' || !Number.isFinite(minimumScore) || minimumScore < 0 || minimumScore > 1) {
-    throw new ValidationError(`minimumScore must be a finite number in [0, 1]; received ${String(minimumScore)}. Pass e.g. 0.7.`)
+    throw new ValidationError(`minimumScore must be a finite number in [0, 1]; received ${describeValue(minimumScore)}. Pass e.g. 0.7.`)
   }
   return minimumScore
 }

@@ -155,6 +155,28 @@ describe('runAgentTaskStream', () => {
     expect(events.find((e) => e.type === 'session_created')).toMatchObject({ session: { id: 'started-abc' } })
   })
 
+  it("folds a backend's own final into the one final: its metadata when completed, its failure when not", async () => {
+    const ok = createIterableBackend({
+      kind: 'nested',
+      async *stream() {
+        yield { type: 'final', status: 'completed', reason: 'done', text: 'from final', metadata: { turns: 2 } }
+      },
+    })
+    const events = await collect(runAgentTaskStream({ task, backend: ok }))
+    expect(events.filter((e) => e.type === 'final')).toEqual([expect.objectContaining({ status: 'completed', text: 'from final', metadata: { turns: 2 } })])
+    const bad = createIterableBackend({
+      kind: 'nested',
+      async *stream() {
+        yield { type: 'text_delta', text: 'half' }
+        yield { type: 'final', status: 'failed', reason: 'participant "a" failed: boom', error: { kind: 'backend', message: 'participant "a" failed: boom' } }
+        yield { type: 'text_delta', text: 'never read' }
+      },
+    })
+    const failed = await collect(runAgentTaskStream({ task, backend: bad }))
+    expect(types(failed).slice(-4)).toEqual(['text_delta', 'backend_error', 'task_end', 'final'])
+    expect(failed.at(-1)).toMatchObject({ status: 'failed', reason: 'participant "a" failed: boom', text: 'half', error: { message: 'participant "a" failed: boom' } })
+  })
+
   it('turns a thrown error into backend_error + final failed with the text so far, and stops the backend', async () => {
     const backend = createScriptedBackend({ turns: [[{ type: 'text_delta', text: 'partial' }]], fail: { error: new Error('model crashed') } })
     const store = new InMemoryRuntimeSessionStore()

@@ -3,7 +3,8 @@ import type { BackendErrorDetail, BackendStreamEvent, RuntimeStreamEvent } from 
 import type { KnowledgeReadinessReport } from '../contracts/knowledge.js'
 import type { RuntimeSession, RuntimeSessionStore } from '../contracts/session.js'
 import type { AgentTaskSpec, AgentTaskStatus } from '../contracts/task.js'
-import { BackendTransportError, SessionMismatchError, createAbortError, errorMessage, isAbortError } from '../errors.js'
+import { BackendTransportError, SessionMismatchError, ValidationError, createAbortError, errorMessage, isAbortError } from '../errors.js'
+import { describeValue } from '../util/describe-value.js'
 import { type Clock, type IdSource, isoNow, randomUuid, systemClock } from '../util/clock.js'
 import { type KnowledgeReadinessProvider, readinessPreflight } from './preflight.js'
 import { decideKnowledgeReadiness } from './readiness.js'
@@ -44,7 +45,28 @@ export interface RunAgentTaskStreamOptions {
  *   if (event.type === 'text_delta') process.stdout.write(event.text)
  * }
  */
-export async function* runAgentTaskStream(options: RunAgentTaskStreamOptions): AsyncGenerator<RuntimeStreamEvent, void> {
+export function runAgentTaskStream(options: RunAgentTaskStreamOptions): AsyncGenerator<RuntimeStreamEvent, void> {
+  // Checked at the call, not at the first next(): a bad call fails where it is written.
+  assertStreamOptions(options)
+  return streamTask(options)
+}
+
+function assertStreamOptions(options: RunAgentTaskStreamOptions): void {
+  const fn = 'runAgentTaskStream'
+  if (!options || typeof options !== 'object') throw new ValidationError(`${fn}: expected an options object { task, backend }, got ${describeValue(options)}.`)
+  const { task, backend } = options as Partial<RunAgentTaskStreamOptions>
+  if (!task || typeof task !== 'object') throw new ValidationError(`${fn}: options.task is required: an AgentTaskSpec { id, intent }, got ${describeValue(task)}.`)
+  if (typeof task.id !== 'string' || task.id === '') throw new ValidationError(`${fn}: options.task.id must be a non-empty string, got ${describeValue(task.id)}.`)
+  if (typeof task.intent !== 'string' || task.intent === '') {
+    throw new ValidationError(`${fn}: options.task.intent must be a non-empty string (a fixed description such as "Run a chat turn", never user text), got ${describeValue(task.intent)}.`)
+  }
+  if (!backend || typeof backend !== 'object') {
+    throw new ValidationError(`${fn}: options.backend is required: an AgentExecutionBackend such as createOpenAICompatibleBackend(...) or createDefaultBackend(process.env), got ${describeValue(backend)}.`)
+  }
+  if (typeof backend.stream !== 'function') throw new ValidationError(`${fn}: options.backend.stream must be a function (input, ctx) => AsyncIterable of events, got ${describeValue(backend.stream)}.`)
+}
+
+async function* streamTask(options: RunAgentTaskStreamOptions): AsyncGenerator<RuntimeStreamEvent, void> {
   const { task, backend, signal } = options
   const now = options.now ?? systemClock
   const ts = () => isoNow(now)
@@ -97,12 +119,26 @@ export async function* runAgentTaskStream(options: RunAgentTaskStreamOptions): A
     yield { type: 'backend_start', timestamp: ts(), task, session, backend: backend.kind }
 
     const ctx: AgentBackendContext = { ...baseCtx, session }
-    let fatal: { message: string; error: BackendErrorDetail } | undefined
+    let fatal: { message: string; error: BackendErrorDetail; status?: AgentTaskStatus; metadata?: Record<string, unknown> } | undefined
+    let backendFinal: Extract<RuntimeStreamEvent, { type: 'final' }> | undefined
     for await (const raw of backend.stream(input, ctx)) {
       if (signal?.aborted) throw createAbortError(`${backend.kind} stream aborted`, signal.reason)
       const event = normalise(raw, task, session, ts)
       await store.appendEvent?.(session.id, event)
       if (event.type === 'text_delta') text += event.text
+      // A backend's own `final` (a nested conversation's outcome) is folded into the one final
+      // this stream ends with, so consumers see exactly one, with the backend's verdict.
+      if (event.type === 'final') {
+        backendFinal = event
+        if (event.status !== 'completed') {
+          const message = event.reason || `${backend.kind} backend ended ${event.status}`
+          const error = event.error ?? { kind: 'backend' as const, message }
+          yield { type: 'backend_error', timestamp: ts(), task, session, backend: backend.kind, message, recoverable: false, error }
+          fatal = { message, error, status: event.status === 'aborted' ? 'aborted' : 'failed', metadata: event.metadata }
+          break
+        }
+        continue
+      }
       yield event
       // A backend may report a fatal error as an event instead of throwing; the task still fails.
       if (event.type === 'backend_error' && !event.recoverable) {
@@ -112,11 +148,13 @@ export async function* runAgentTaskStream(options: RunAgentTaskStreamOptions): A
     }
     if (signal?.aborted) throw createAbortError(`${backend.kind} stream aborted`, signal.reason)
     if (fatal) {
-      session = { ...session, status: 'failed', updatedAt: ts() }
+      const status = fatal.status ?? 'failed'
+      session = { ...session, status: status === 'aborted' ? 'aborted' : 'failed', updatedAt: ts() }
       await store.put(session)
-      yield* ending('failed', fatal.message, text, session, fatal.error)
+      yield* ending(status, fatal.message, text || backendFinal?.text || '', session, fatal.error, fatal.metadata)
       return
     }
+    if (!text && backendFinal?.text) text = backendFinal.text
     session = { ...session, status: 'completed', updatedAt: ts() }
     await store.put(session)
     yield { type: 'backend_end', timestamp: ts(), task, session, backend: backend.kind }
@@ -129,6 +167,7 @@ export async function* runAgentTaskStream(options: RunAgentTaskStreamOptions): A
       status: 'completed',
       reason: 'backend completed',
       ...(text ? { text } : {}),
+      ...(backendFinal?.metadata ? { metadata: backendFinal.metadata } : {}),
     }
   } catch (err) {
     const aborted = signal?.aborted === true || isAbortError(err)
@@ -157,9 +196,10 @@ export async function* runAgentTaskStream(options: RunAgentTaskStreamOptions): A
     text: string,
     session: RuntimeSession | undefined,
     error: BackendErrorDetail,
+    metadata?: Record<string, unknown>,
   ): Generator<RuntimeStreamEvent> {
     yield { type: 'task_end', timestamp: ts(), task, session, status, reason }
-    yield { type: 'final', timestamp: ts(), task, session, status, reason, ...(text ? { text } : {}), error }
+    yield { type: 'final', timestamp: ts(), task, session, status, reason, ...(text ? { text } : {}), ...(metadata ? { metadata } : {}), error }
   }
 }
 

@@ -31,9 +31,9 @@ function adapter(target: number) {
   let n = 0
   return {
     observe: () => n,
-    validate: (s: number) => [{ id: 'target', passed: s >= target, severity: 'error' as const }],
+    validate: ({ state: s }: { state: number }) => [{ id: 'target', passed: s >= target, severity: 'error' as const }],
     decide: () => ({ type: 'continue' as const, action: 1 }),
-    act: (a: number) => (n += a),
+    act: ({ action: a }: { action: number }) => (n += a),
     getActionCostUsd: () => 0.01,
   }
 }
@@ -148,9 +148,9 @@ describe('runAgentTask', () => {
     const a = adapter(10)
     const res = await runAgentTask({ task, signal: ac.signal, adapter: {
         ...a,
-        act: (x: number) => {
+        act: (input: { action: number }) => {
           ac.abort()
-          return a.act(x)
+          return a.act(input)
         },
       },
     })

@@ -20,12 +20,17 @@ export interface AgentTaskHookContext<S, A, R> extends ControlContext<S, A, R> {
   knowledge: KnowledgeReadinessReport
 }
 
-/** The task-specific half of {@link runAgentTask}: how to observe, judge, choose and act. @stable */
+/**
+ * The task-specific half of {@link runAgentTask}: how to observe, judge, choose and act.
+ * Every hook receives one context object, so `validate({ state })` and
+ * `act({ action })` destructure what they need.
+ * @stable
+ */
 export interface AgentTaskAdapter<S, A, R> {
   observe(ctx: AgentTaskHookContext<S, A, R>): S | Promise<S>
-  validate(state: S, ctx: AgentTaskHookContext<S, A, R>): ControlEvalResult[] | Promise<ControlEvalResult[]>
+  validate(input: { state: S } & AgentTaskHookContext<S, A, R>): ControlEvalResult[] | Promise<ControlEvalResult[]>
   decide(input: { state: S; evals: ControlEvalResult[] } & AgentTaskHookContext<S, A, R>): ControlDecision<A> | Promise<ControlDecision<A>>
-  act(action: A, input: { state: S } & AgentTaskHookContext<S, A, R>): R | Promise<R>
+  act(input: { action: A; state: S } & AgentTaskHookContext<S, A, R>): R | Promise<R>
   shouldStop?(input: { state: S; evals: ControlEvalResult[] } & AgentTaskHookContext<S, A, R>): ControlStopVerdict | Promise<ControlStopVerdict>
   /** Called instead of the default stop when the `knowledge-ready` eval fails. */
   onKnowledgeBlocked?(input: { state: S; evals: ControlEvalResult[] } & AgentTaskHookContext<S, A, R>): ControlDecision<A> | Promise<ControlDecision<A>>
@@ -113,7 +118,7 @@ export async function runAgentTask<S, A, R>(options: RunAgentTaskOptions<S, A, R
     now,
     runId: options.runId ?? null,
     observe: (ctx) => adapter.observe(hookCtx(ctx)),
-    validate: async (state, ctx) => [knowledgeEval, ...(await adapter.validate(state, hookCtx(ctx)))],
+    validate: async (state, ctx) => [knowledgeEval, ...(await adapter.validate({ ...hookCtx(ctx), state }))],
     decide: async (input) => {
       if (!knowledgeEval.passed) {
         if (adapter.onKnowledgeBlocked) return adapter.onKnowledgeBlocked({ ...input, ...hookCtx(input) })
@@ -121,7 +126,7 @@ export async function runAgentTask<S, A, R>(options: RunAgentTaskOptions<S, A, R
       }
       return adapter.decide({ ...input, ...hookCtx(input) })
     },
-    act: (action, input) => adapter.act(action, { ...input, ...hookCtx(input) }),
+    act: (action, input) => adapter.act({ ...input, ...hookCtx(input), action }),
     // Without a custom rule the loop must not stop "satisfied" while knowledge blocks it.
     shouldStop: adapter.shouldStop
       ? (input) => adapter.shouldStop!({ ...input, ...hookCtx(input) })

@@ -26,15 +26,26 @@ export interface RuntimeEventCollectorOptions extends RuntimeTelemetryOptions {
   maxEvents?: number
 }
 
-/** Collects sanitized events and a running summary. Pass `collector.push` as `onEvent`. @stable */
+/**
+ * Collects sanitized events and a running summary. Feed it with
+ * `collector.onEvent(event)` (or pass `collector.onEvent` as a callback; it is bound).
+ * @stable
+ */
 export interface RuntimeEventCollector<E> {
   /** Sanitizes, keeps and counts one event; returns the sanitized form. */
+  onEvent(event: E): SanitizedRuntimeEvent
+  /** Same as {@link RuntimeEventCollector.onEvent}. */
   push(event: E): SanitizedRuntimeEvent
-  /** The kept sanitized events, oldest first. */
-  events(): SanitizedRuntimeEvent[]
+  /** The kept sanitized events, oldest first (the collector's own array: read it, don't change it). */
+  readonly events: readonly SanitizedRuntimeEvent[]
   summary(): RuntimeEventSummary
   clear(): void
 }
+
+/** Seed name of a collector over {@link RuntimeStreamEvent}s. @stable */
+export type RuntimeStreamEventCollector = RuntimeEventCollector<RuntimeStreamEvent>
+/** Seed name of the {@link RuntimeEventSummary} of a stream collector. @stable */
+export type RuntimeStreamEventSummary = RuntimeEventSummary
 
 function emptySummary(): RuntimeEventSummary {
   return { eventCount: 0, droppedEvents: 0, countsByType: {}, textChars: 0, toolCalls: 0, llmCalls: 0, tokensIn: 0, tokensOut: 0, costUsd: 0, controlSteps: 0 }
@@ -49,31 +60,35 @@ function makeCollector<E extends AgentRuntimeEvent>(
   const { maxEvents = 10_000, ...telemetry } = options
   let kept: SanitizedRuntimeEvent[] = []
   let sum = emptySummary()
-  return {
-    push(event) {
-      const clean = sanitize(event, telemetry)
-      sum.eventCount++
-      sum.countsByType[event.type] = (sum.countsByType[event.type] ?? 0) + 1
-      if (event.type === 'text_delta') sum.textChars += event.text.length
-      else if (event.type === 'tool_call') sum.toolCalls++
-      else if (event.type === 'control_step') sum.controlSteps++
-      else if (event.type === 'llm_call') {
-        sum.llmCalls++
-        sum.tokensIn += finite(event.tokensIn)
-        sum.tokensOut += finite(event.tokensOut)
-        sum.costUsd += finite(event.costUsd)
-      } else if (event.type === 'final' || event.type === 'task_end') {
-        sum.status = event.status
-        sum.reason = event.reason
-        if (event.type === 'final' && event.error) {
-          sum.error = { kind: event.error.kind, ...(event.error.status !== undefined ? { status: event.error.status } : {}) }
-        }
+  const onEvent = (event: E): SanitizedRuntimeEvent => {
+    const clean = sanitize(event, telemetry)
+    sum.eventCount++
+    sum.countsByType[event.type] = (sum.countsByType[event.type] ?? 0) + 1
+    if (event.type === 'text_delta') sum.textChars += event.text.length
+    else if (event.type === 'tool_call') sum.toolCalls++
+    else if (event.type === 'control_step') sum.controlSteps++
+    else if (event.type === 'llm_call') {
+      sum.llmCalls++
+      sum.tokensIn += finite(event.tokensIn)
+      sum.tokensOut += finite(event.tokensOut)
+      sum.costUsd += finite(event.costUsd)
+    } else if (event.type === 'final' || event.type === 'task_end') {
+      sum.status = event.status
+      sum.reason = event.reason
+      if (event.type === 'final' && event.error) {
+        sum.error = { kind: event.error.kind, ...(event.error.status !== undefined ? { status: event.error.status } : {}) }
       }
-      if (kept.length < maxEvents) kept.push(clean)
-      else sum.droppedEvents++
-      return clean
+    }
+    if (kept.length < maxEvents) kept.push(clean)
+    else sum.droppedEvents++
+    return clean
+  }
+  return {
+    onEvent,
+    push: onEvent,
+    get events() {
+      return kept
     },
-    events: () => kept.slice(),
     summary: () => ({ ...sum, countsByType: { ...sum.countsByType } }),
     clear() {
       kept = []
@@ -87,8 +102,8 @@ function makeCollector<E extends AgentRuntimeEvent>(
  * @stable
  * @example
  * const c = createRuntimeStreamEventCollector()
- * for await (const e of runAgentTaskStream(opts)) c.push(e)
- * console.log(c.summary().textChars, c.events())
+ * for await (const e of runAgentTaskStream(opts)) c.onEvent(e)
+ * console.log(c.events, c.summary().textChars)
  */
 export function createRuntimeStreamEventCollector(options: RuntimeEventCollectorOptions = {}): RuntimeEventCollector<RuntimeStreamEvent> {
   return makeCollector<RuntimeStreamEvent>(sanitizeRuntimeStreamEvent, options)
@@ -99,7 +114,7 @@ export function createRuntimeStreamEventCollector(options: RuntimeEventCollector
  * @stable
  * @example
  * const c = createRuntimeEventCollector()
- * await runAgentTask({ task, adapter, onEvent: c.push })
+ * await runAgentTask({ task, adapter, onEvent: c.onEvent })
  */
 export function createRuntimeEventCollector(options: RuntimeEventCollectorOptions = {}): RuntimeEventCollector<AgentRuntimeEvent> {
   return makeCollector<AgentRuntimeEvent>(sanitizeAgentRuntimeEvent, options)

@@ -115,10 +115,10 @@ describe('sanitizeRuntimeStreamEvent', () => {
     const c = createRuntimeStreamEventCollector({ includeRequirementDescriptions: true })
     const knowledge = { answerQuestions: () => [], executeAcquisitionPlans: () => [] }
     for await (const e of runAgentTaskStream({ task: t as never, backend: createScriptedBackend({ turns: [[]] }), knowledge })) c.push(e)
-    const json = JSON.stringify(c.events())
+    const json = JSON.stringify(c.events)
     expect(json).not.toContain('hunter2')
-    expect(c.events().find((e) => e.type === 'questions_start')).toMatchObject({ questions: [{ requirementId: 'pw' }, { requirementId: 'region', question: 'Which region?' }] })
-    expect(c.events().find((e) => e.type === 'acquisition_start')).toMatchObject({ acquisitionPlans: [{ requirementId: 'pw' }, { requirementId: 'region', description: 'Which region?' }] })
+    expect(c.events.find((e) => e.type === 'questions_start')).toMatchObject({ questions: [{ requirementId: 'pw' }, { requirementId: 'region', question: 'Which region?' }] })
+    expect(c.events.find((e) => e.type === 'acquisition_start')).toMatchObject({ acquisitionPlans: [{ requirementId: 'pw' }, { requirementId: 'region', description: 'Which region?' }] })
   })
 })
 
@@ -164,17 +164,17 @@ describe('collectors', () => {
     const s = c.summary()
     expect(s).toMatchObject({ llmCalls: 2, tokensIn: 11, tokensOut: 5, costUsd: 0.002, toolCalls: 1, status: 'completed', textChars: `echo: ${SECRET}`.length })
     expect(s.countsByType.text_delta).toBe(1)
-    expect(JSON.stringify(c.events())).not.toContain('4111')
+    expect(JSON.stringify(c.events)).not.toContain('4111')
     c.clear()
     expect(c.summary().eventCount).toBe(0)
-    expect(c.events()).toEqual([])
+    expect(c.events).toEqual([])
   })
 
   it('bounds memory with maxEvents while still counting', async () => {
     const c = createRuntimeStreamEventCollector({ maxEvents: 3 })
     const events = await streamEvents(true)
     for (const e of events) c.push(e)
-    expect(c.events()).toHaveLength(3)
+    expect(c.events).toHaveLength(3)
     expect(c.summary()).toMatchObject({ eventCount: events.length, droppedEvents: events.length - 3, status: 'failed', error: { kind: 'transport', status: 500 } })
   })
 
@@ -185,16 +185,16 @@ describe('collectors', () => {
       task,
       adapter: {
         observe: () => n,
-        validate: (s) => [{ id: 'two', passed: s >= 2, severity: 'error' }],
+        validate: ({ state: s }) => [{ id: 'two', passed: s >= 2, severity: 'error' }],
         decide: () => ({ type: 'continue', action: SECRET }),
         act: () => ++n,
       },
       onEvent: c.push,
     })
     expect(c.summary()).toMatchObject({ controlSteps: 2, status: 'completed' })
-    const end = c.events().find((e) => e.type === 'control_end')
+    const end = c.events.find((e) => e.type === 'control_end')
     expect(end).toMatchObject({ pass: true, steps: 2, stoppedBy: 'stop-policy' })
-    expect(JSON.stringify(c.events())).not.toContain('4111')
+    expect(JSON.stringify(c.events)).not.toContain('4111')
   })
 
   it('sanitizeAgentRuntimeEvent passes stream events through the stream sanitizer', () => {

@@ -69,7 +69,7 @@ describe('retries', () => {
     const { backend, sleeps } = backendFor(s.baseUrl)
     const err = await rejection(collect(backend))
     expect(err).toBeInstanceOf(BackendTransportError)
-    expect(err.code).toBe('transport')
+    expect(err).toMatchObject({ code: 'config', kind: 'transport' })
     expect(err.status).toBe(429)
     expect(err.backend).toBe('tcloud')
     expect(err.body).toContain('rate limit reached')

@@ -21,7 +21,7 @@ async function parse(bytes: Uint8Array, cuts: number[], maxMessageChars?: number
     for await (const ev of parseChatCompletionStream(pieces, { model: 'm', maxMessageChars })) events.push(ev)
   } catch (err) {
     if (!(err instanceof BackendTransportError)) throw err
-    expect(err.code).toBe('transport')
+    expect(err).toMatchObject({ code: 'config', kind: 'transport' })
     return { error: err.message, status: err.status }
   }
   for (const ev of events) {

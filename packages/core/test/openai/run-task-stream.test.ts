@@ -62,17 +62,17 @@ describe('OpenAI-compatible backend through runAgentTaskStream', () => {
       redacted.push(e)
       opted.push(e)
     }
-    expect(JSON.stringify([redacted.events(), redacted.summary()])).not.toContain('4111')
+    expect(JSON.stringify([redacted.events, redacted.summary()])).not.toContain('4111')
     expect(redacted.summary()).toMatchObject({ status: 'failed', error: { kind: 'transport', status: 400 } })
     expect(redacted.summary().reason).toMatch(/returned 400 after 1 attempt\(s\) .*\[content_policy\]/)
-    expect(opted.events().at(-1)).toMatchObject({ type: 'final', error: { body } })
+    expect(opted.events.at(-1)).toMatchObject({ type: 'final', error: { body } })
 
     const midStream = JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: `prompt echoed: ${secret}` } })
     const s = server.script({ body: `data: ${midStream}\n\n` })
     const c = createRuntimeStreamEventCollector()
     for (const e of await run(s.baseUrl)) c.push(e)
     expect(c.summary()).toMatchObject({ status: 'failed', error: { kind: 'transport' } })
-    expect(JSON.stringify([c.events(), c.summary()])).not.toContain('4111')
+    expect(JSON.stringify([c.events, c.summary()])).not.toContain('4111')
   })
 
   it('connection refused ends as a failed final with status 0', async () => {

@@ -67,7 +67,7 @@ describe('createBackendPlanner with a scripted backend', () => {
       const planner = createBackendPlanner<string>({ backend: createScriptedBackend({ turns: [events as never] }) })
       const err = await Promise.resolve(planner(ctx())).catch((e: unknown) => e)
       expect(err).toBeInstanceOf(PlannerError)
-      expect((err as PlannerError).code).toBe('planner')
+      expect(err as PlannerError).toMatchObject({ code: 'validation', kind: 'planner' })
       expect((err as Error).message).toMatch(msg)
     }
     const recovered = createBackendPlanner<string>({

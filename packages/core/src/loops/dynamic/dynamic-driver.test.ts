@@ -200,7 +200,7 @@ describe('createDynamicDriver errors', () => {
       (e: unknown) => e,
     )
     expect(err).toBeInstanceOf(PlannerError)
-    expect((err as PlannerError).code).toBe('planner')
+    expect(err as PlannerError).toMatchObject({ code: 'validation', kind: 'planner' })
     return err as PlannerError
   }
 

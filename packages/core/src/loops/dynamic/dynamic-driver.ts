@@ -2,6 +2,7 @@ import type { DefaultVerdict, Driver, Iteration, PlanDescription } from '../../c
 import { AgentRuntimeError, PlannerError, ValidationError, errorMessage, isAbortError } from '../../errors.js'
 import { defaultSelectWinner } from '../kernel/winner.js'
 import { type DynamicFinding, type PlannerContext, type TopologyMove, type TopologyPlanner, parseTopologyMove } from './topology-move.js'
+import { describeValue } from '../../util/describe-value.js'
 
 /** Decisions of the dynamic driver: keep planning, or the planner ended the loop. @experimental */
 export type DynamicDecision = 'continue' | 'done'
@@ -43,7 +44,7 @@ export interface DynamicDriver<Task = unknown, Output = unknown, Verdict extends
 
 function positiveInt(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new ValidationError(`createDynamicDriver: ${name} must be a positive integer, got ${String(value)}.`)
+    throw new ValidationError(`createDynamicDriver: ${name} must be a positive integer, got ${describeValue(value)}.`)
   }
   return value
 }

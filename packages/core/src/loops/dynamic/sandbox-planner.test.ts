@@ -87,7 +87,7 @@ describe('createSandboxPlanner', () => {
     const planner = createSandboxPlanner<Task>({ client: planners, profile: {}, decodeTask })
     const err = await Promise.resolve(planner(ctx())).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(PlannerError)
-    expect((err as PlannerError).code).toBe('planner')
+    expect(err as PlannerError).toMatchObject({ code: 'validation', kind: 'planner' })
     expect((err as Error).message).toMatch(/no parseable topology-move envelope/)
     expect(planners.deleted).toEqual(planners.created)
   })

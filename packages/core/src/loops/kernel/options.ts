@@ -9,8 +9,9 @@ import type {
 } from '../../contracts/loop.js'
 import { ValidationError } from '../../errors.js'
 import type { Clock } from '../../util/clock.js'
-import { type LoopBudget, validateLoopBudget } from '../../loop-ops/budget.js'
 import type { BudgetBreaker } from '../../loop-ops/breaker.js'
+import { type LoopBudget, validateLoopBudget } from '../../loop-ops/budget.js'
+import { describeValue } from '../../util/describe-value.js'
 
 /** Default cap on the number of iterations of one loop. @experimental */
 export const DEFAULT_LOOP_MAX_ITERATIONS = 10
@@ -73,7 +74,7 @@ const isFn = (v: unknown): boolean => typeof v === 'function'
 function positiveInt(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new ValidationError(`runLoop: ${name} must be a positive integer, got ${String(value)}`)
+    throw new ValidationError(`runLoop: ${name} must be a positive integer, got ${describeValue(value)}`)
   }
   return value
 }

@@ -51,6 +51,7 @@ describe('runLoop option validation', () => {
     ['bad prompt fn', { agentRun: { profile: {} } as never }, 'runLoop: agentRun.taskToPrompt must be a function'],
     ['bad profile in runs', { agentRun: undefined, agentRuns: [spec('a'), { taskToPrompt: String } as never] }, 'runLoop: agentRuns[1].profile is required'],
     ['empty runId', { runId: '' }, 'runLoop: runId must be a non-empty string, got ""'],
+    ['maxIterations given as a string', { maxIterations: '5' as never }, 'runLoop: maxIterations must be a positive integer, got the string "5"'],
   ]
   for (const [label, patch, message] of cases) {
     it(`rejects ${label}`, async () => {
@@ -213,13 +214,13 @@ describe('runLoop scheduling', () => {
     }
   })
 
-  it('caps a plan at maxIterations and decides once more', async () => {
+  it('trims a later round at maxIterations, says so in the plan, and decides once more', async () => {
     const trace = collect()
     const decided: number[] = []
     const result = await runLoop({
       driver: {
         name: 'greedy',
-        plan: (t: string) => Array.from({ length: 10 }, () => t),
+        plan: (t: string, h) => Array.from({ length: h.length === 0 ? 2 : 10 }, () => t),
         decide: (h) => {
           decided.push(h.length)
           return 'continue'
@@ -234,14 +235,47 @@ describe('runLoop scheduling', () => {
     })
     expect(result.iterations).toHaveLength(4)
     expect(result.decision).toBe('continue')
-    expect(decided).toEqual([4, 4])
+    expect(decided).toEqual([2, 4, 4])
     const plans = trace.events.filter((e) => e.kind === 'loop.plan').map((e) => e.payload)
-    expect(plans[0]).toMatchObject({ roundIndex: 0, plannedCount: 4, moveKind: 'fanout', childIndices: [0, 1, 2, 3] })
-    expect(plans[1]).toEqual({ roundIndex: 1, plannedCount: 0, moveKind: 'stop', rationale: 'maxIterations (4) reached', parentIndex: 0, childIndices: [] })
+    expect(plans[0]).toMatchObject({ roundIndex: 0, plannedCount: 2, moveKind: 'fanout', childIndices: [0, 1] })
+    expect(plans[1]).toMatchObject({ roundIndex: 1, plannedCount: 2, rationale: '[trimmed 10→2 by maxIterations 4]', childIndices: [2, 3] })
+    expect(plans[2]).toEqual({ roundIndex: 2, plannedCount: 0, moveKind: 'stop', rationale: 'maxIterations (4) reached', parentIndex: 0, childIndices: [] })
     expect(trace.events.slice(-2).map((e) => [e.kind, 'roundIndex' in e.payload ? e.payload.roundIndex : undefined])).toEqual([
-      ['loop.decision', 1],
+      ['loop.decision', 2],
       ['loop.ended', undefined],
     ])
+  })
+
+  it('refuses a fan-out vote wider than maxIterations (n 20 under the default cap of 10) before running any', async () => {
+    const sandboxClient = createScriptedSandboxClient()
+    const err = await runLoop({
+      driver: createFanoutVoteDriver<string, string>({ n: 20 }),
+      agentRun: spec('a'),
+      output: textOutput,
+      validator: { validate: () => ({ valid: true, score: 1 }) },
+      task: 't',
+      ctx: { sandboxClient },
+    }).catch((e) => e)
+    expect(err).toMatchObject({ name: 'ValidationError', code: 'validation' })
+    expect(err.message).toBe(
+      'runLoop: driver fanout-vote planned 20 iterations in round 0, more than the 10 left of maxIterations (10); raise maxIterations to at least 20 or plan fewer (e.g. createFanoutVoteDriver({ n: 10 })).',
+    )
+    expect(sandboxClient.created).toEqual([])
+  })
+
+  it('trims an adaptive first round (no exact plan) and records the cut instead of failing', async () => {
+    const trace = collect()
+    const result = await runLoop({
+      driver: { name: 'adaptive', plan: (t: string, h) => (h.length === 0 ? [t, t, t] : []), decide: () => 'done' },
+      agentRun: spec('a'),
+      output: textOutput,
+      validator: { validate: () => ({ valid: true, score: 1 }) },
+      task: 't',
+      ctx: { sandboxClient: createScriptedSandboxClient(), traceEmitter: trace },
+      maxIterations: 2,
+    })
+    expect(result.iterations).toHaveLength(2)
+    expect(trace.events.find((e) => e.kind === 'loop.plan')?.payload).toMatchObject({ plannedCount: 2, rationale: '[trimmed 3→2 by maxIterations 2]' })
   })
 })
 
@@ -278,5 +312,41 @@ describe('runLoop winner precedence', () => {
     const plain = { plan: fanout.plan, decide: fanout.decide, describePlan: fanout.describePlan }
     const result = await runLoop({ ...setup(), driver: plain })
     expect(result.winner?.iterationIndex).toBe(1)
+  })
+})
+
+describe('runLoop failureReason', () => {
+  const base = {
+    agentRun: spec('a'),
+    output: textOutput,
+    task: 't',
+    driver: createFanoutVoteDriver<string, string>({ n: 3 }),
+  }
+
+  it('says why when every iteration failed, with the distinct errors', async () => {
+    const sandboxClient = createScriptedSandboxClient({
+      respond: () => {
+        throw new Error('command harness: "claude" not found (ENOENT)')
+      },
+    })
+    const result = await runLoop({ ...base, validator: { validate: () => ({ valid: true, score: 1 }) }, ctx: { sandboxClient } })
+    expect(result.winner).toBeUndefined()
+    expect(result.failureReason).toMatch(/^all 3 iterations failed: .*command harness: "claude" not found \(ENOENT\).* \(×3\)$/)
+  })
+
+  it('says why when candidates ran but none was valid, with the validator notes', async () => {
+    const result = await runLoop({
+      ...base,
+      validator: { validate: (_out, { iteration }) => ({ valid: false, score: 0, notes: iteration === 0 ? 'tests failed' : 'no-op diff' }) },
+      ctx: { sandboxClient: createScriptedSandboxClient() },
+    })
+    expect(result.decision).toBe('fail')
+    expect(result.failureReason).toBe('no valid candidate among 3 iterations: no-op diff (×2); tests failed')
+  })
+
+  it('is absent when there is a winner', async () => {
+    const result = await runLoop({ ...base, validator: { validate: () => ({ valid: true, score: 1 }) }, ctx: { sandboxClient: createScriptedSandboxClient() } })
+    expect(result.winner).toBeDefined()
+    expect(result).not.toHaveProperty('failureReason')
   })
 })

@@ -12,6 +12,7 @@ import { randomBase36, systemClock } from '../../util/clock.js'
 import { createAbortGate, runIteration } from './iteration.js'
 import { type RunLoopOptions, resolveRunLoopOptions } from './options.js'
 import { createLoopTracer, renderDecision } from './trace.js'
+import { describeLoopFailure } from './failure-reason.js'
 import { defaultSelectWinner, inferBranchPoint } from './winner.js'
 
 const TERMINAL = new Set<string>(TERMINAL_LOOP_DECISIONS)
@@ -176,7 +177,16 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
       if (!Array.isArray(planned)) throw new ValidationError(`runLoop: driver ${driver.name ?? '(unnamed)'} plan() must return an array of tasks, got ${typeof planned}`)
       const described = driver.describePlan?.()
       throwIfAborted()
+      if (planned.length > remaining && described?.exact) {
+        // A plan that only makes sense whole (a fan-out vote of n above maxIterations) is a configuration mistake: say so.
+        throw new ValidationError(
+          `runLoop: driver ${driver.name ?? '(unnamed)'} planned ${planned.length} iterations in round ${roundIndex}, more than the ${remaining} left of maxIterations (${maxIterations}); ` +
+            `raise maxIterations to at least ${history.length + planned.length} or plan fewer (e.g. createFanoutVoteDriver({ n: ${remaining} })).`,
+        )
+      }
       const tasks = planned.slice(0, remaining)
+      // Other plans are trimmed to the iterations left; the plan event's rationale records the cut.
+      const trimmed = planned.length > tasks.length ? `[trimmed ${planned.length}→${tasks.length} by maxIterations ${maxIterations}]` : undefined
       const base = history.length
       const parentIndex = described?.parentIndex ?? (roundIndex === 0 ? undefined : inferBranchPoint(history))
       const moveKind = described?.kind ?? (tasks.length === 0 ? 'stop' : tasks.length === 1 ? 'refine' : 'fanout')
@@ -184,7 +194,7 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
         roundIndex,
         plannedCount: tasks.length,
         moveKind,
-        rationale: described?.rationale,
+        rationale: trimmed ? [described?.rationale, trimmed].filter(Boolean).join(' ') : described?.rationale,
         parentIndex,
         childIndices: tasks.map((_, i) => base + i),
       })
@@ -280,7 +290,8 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
       iterations: history.length,
       decision: renderDecision(final),
     })
-    const result: LoopResult<Task, Output, Decision, Verdict> = { runId, decision: final, iterations: history, winner, durationMs, costUsd, tokenUsage }
+    const failureReason = describeLoopFailure(history, winner !== undefined)
+    const result: LoopResult<Task, Output, Decision, Verdict> = { runId, decision: final, iterations: history, winner, ...(failureReason ? { failureReason } : {}), durationMs, costUsd, tokenUsage }
     if (budgetStop) result.budget = { ...budgetStop, spent: { costUsd, tokens: tokenUsage.input + tokenUsage.output, wallMs: durationMs } }
     return result
   }

@@ -1,3 +1,5 @@
+import { ValidationError } from '../../errors.js'
+import { describeValue } from '../../util/describe-value.js'
 import type { LoopIterationDispatchPayload, LoopIterationEndedPayload, LoopIterationStartedPayload, LoopPlanPayload, LoopTraceEvent } from '../../contracts/loop.js'
 
 /** Options of {@link renderLoopTrace}. @experimental */
@@ -147,6 +149,11 @@ function renderRun(v: RunView, paint: Paint, maxRationale: number): string[] {
  * console.log(renderLoopTrace(events, { color: process.stdout.isTTY }))
  */
 export function renderLoopTrace(events: readonly LoopTraceEvent[], options: RenderLoopTraceOptions = {}): string {
+  if (!Array.isArray(events)) {
+    throw new ValidationError(`renderLoopTrace: events must be an array of loop trace events (collect them with ctx.traceEmitter), got ${describeValue(events)}.`)
+  }
+  const bad = events.findIndex((e) => !e || typeof e !== 'object' || typeof e.kind !== 'string' || typeof e.runId !== 'string')
+  if (bad !== -1) throw new ValidationError(`renderLoopTrace: events[${bad}] is not a loop trace event { kind, runId, timestamp, payload }, got ${describeValue(events[bad])}.`)
   const paint: Paint = options.color ? (code, text) => `\u001b[${code}m${text}\u001b[0m` : (_code, text) => text
   const maxRationale = Math.max(8, options.maxRationaleChars ?? 160)
   const runs = collect(events)

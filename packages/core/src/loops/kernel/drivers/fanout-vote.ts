@@ -1,5 +1,6 @@
 import type { DefaultVerdict, Driver, Iteration, PlanDescription } from '../../../contracts/loop.js'
 import { ValidationError } from '../../../errors.js'
+import { describeValue } from '../../../util/describe-value.js'
 import { selectBestValid } from '../winner.js'
 
 /** Decisions of the fan-out-vote driver. @experimental */
@@ -39,7 +40,7 @@ export function createFanoutVoteDriver<Task, Output = unknown, Verdict extends D
 ): FanoutVoteDriver<Task, Output, Verdict> {
   const n = options?.n
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
-    throw new ValidationError(`n must be >= 1, got ${String(n)}`)
+    throw new ValidationError(`n must be >= 1, got ${describeValue(n)}`)
   }
   if (options.selector !== undefined && typeof options.selector !== 'function') {
     throw new ValidationError('createFanoutVoteDriver: selector must be a function (history) => iteration | undefined')
@@ -53,7 +54,7 @@ export function createFanoutVoteDriver<Task, Output = unknown, Verdict extends D
         described = { kind: 'stop', rationale: 'votes are in' }
         return []
       }
-      described = { kind: 'fanout', rationale: `${n} independent candidate(s), then vote` }
+      described = { kind: 'fanout', rationale: `${n} independent candidate(s), then vote`, exact: true }
       return Array.from({ length: n }, () => task)
     },
     decide(history) {

@@ -1,5 +1,6 @@
 import type { DefaultVerdict, Driver, Iteration, PlanDescription } from '../../../contracts/loop.js'
 import { ValidationError } from '../../../errors.js'
+import { describeValue } from '../../../util/describe-value.js'
 
 /** Decisions of the refine driver. @experimental */
 export type RefineDecision = 'continue' | 'stop'
@@ -30,7 +31,7 @@ export function createRefineDriver<Task, Output = unknown, Verdict extends Defau
 ): Driver<Task, Output, RefineDecision, Verdict> {
   const maxIterations = options.maxIterations ?? 5
   if (!Number.isInteger(maxIterations) || maxIterations < 1) {
-    throw new ValidationError(`createRefineDriver: maxIterations must be a positive integer, got ${String(maxIterations)}`)
+    throw new ValidationError(`createRefineDriver: maxIterations must be a positive integer, got ${describeValue(maxIterations)}`)
   }
   if (options.refineTask !== undefined && typeof options.refineTask !== 'function') {
     throw new ValidationError('createRefineDriver: refineTask must be a function (prior, verdict) => task')
