@@ -9,6 +9,8 @@ import type {
 } from '../../contracts/loop.js'
 import { ValidationError } from '../../errors.js'
 import type { Clock } from '../../util/clock.js'
+import type { BudgetBreaker } from '../../loop-ops/breaker.js'
+import { type LoopBudget, validateLoopBudget } from '../../loop-ops/budget.js'
 import { describeValue } from '../../util/describe-value.js'
 
 /** Default cap on the number of iterations of one loop. @experimental */
@@ -50,6 +52,21 @@ export interface RunLoopOptions<Task = unknown, Output = unknown, Decision = str
   selectWinner?: SelectWinner<Task, Output, Verdict>
   /** Clock for timestamps and durations (epoch ms). Default the system clock. */
   now?: Clock
+  /**
+   * Hard caps. The kernel dispatches no iteration the remainder cannot cover
+   * (judged by the most expensive iteration so far); crossing a cap aborts the
+   * iterations in flight (every box deleted). Either way the run ends with
+   * decision `budget-exceeded` and `result.budget` says what was spent.
+   */
+  budget?: LoopBudget
+  /**
+   * A budget breaker shared across runs (see `createBudgetBreaker`): its
+   * `guard()` (kill-switch, day's cap) runs before each iteration is
+   * dispatched, and every usage event is recorded in its ledger. When it
+   * says no, in-flight iterations are aborted and the run ends with
+   * decision `budget-exceeded` (`result.budget.limit` `daily-cap` or `kill-switch`).
+   */
+  breaker?: Pick<BudgetBreaker, 'guard' | 'record'>
 }
 
 const isFn = (v: unknown): boolean => typeof v === 'function'
@@ -109,6 +126,10 @@ export function resolveRunLoopOptions<Task>(opts: RunLoopOptions<Task, any, any,
   }
   if (opts.selectWinner !== undefined && !isFn(opts.selectWinner)) throw new ValidationError('runLoop: selectWinner must be a function')
   if (opts.now !== undefined && !isFn(opts.now)) throw new ValidationError('runLoop: now must be a clock function returning epoch ms')
+  validateLoopBudget(opts.budget, 'runLoop')
+  if (opts.breaker !== undefined && (!opts.breaker || !isFn(opts.breaker.guard) || !isFn(opts.breaker.record))) {
+    throw new ValidationError('runLoop: breaker must have guard() and record(usage) (pass createBudgetBreaker({...}))')
+  }
   const maxIterations = positiveInt('maxIterations', opts.maxIterations, DEFAULT_LOOP_MAX_ITERATIONS)
   const maxConcurrency = positiveInt('maxConcurrency', opts.maxConcurrency, DEFAULT_LOOP_MAX_CONCURRENCY)
   const agentRunNames = runs.map((spec, i) => agentRunName(spec, i, runs.length))
