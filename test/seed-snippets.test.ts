@@ -216,10 +216,12 @@ describe('seed 002: FileConversationJournal from the root', () => {
     expect(() => new workers.FileConversationJournal('x')).toThrow(ConfigError)
   })
 
-  it('the Node and Workers entries export the same names', async () => {
+  it('the Node entry exports every name of the Workers entry, plus only the Node-only adapters', async () => {
     const workers = await import('../packages/agent-runtime/src/index.js')
     const node = await import('../packages/agent-runtime/src/index-node.js')
-    expect(Object.keys(node).sort()).toEqual(Object.keys(workers).sort())
+    const nodeOnly = Object.keys(await import('../packages/core/src/node.js'))
+    expect(nodeOnly).toContain('createOtelExporter')
+    expect(Object.keys(node).sort()).toEqual([...new Set([...Object.keys(workers), ...nodeOnly])].sort())
     expect(node.FileConversationJournal).not.toBe(workers.FileConversationJournal)
   })
 

@@ -11,7 +11,7 @@ import { tempDir } from './helpers.js'
 const WORKER = fileURLToPath(new URL('./fixtures/campaign-worker.ts', import.meta.url))
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
-/** Runs the worker; when `killAfterDone` lines saying `done` arrived, SIGKILLs it. */
+/** Runs the worker; once `killAfterDone` lines say `done` and a cell says it hangs in flight, SIGKILLs it. */
 function runWorker(args: string[], killAfterDone?: number): Promise<{ lines: string[]; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', WORKER, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -23,7 +23,8 @@ function runWorker(args: string[], killAfterDone?: number): Promise<{ lines: str
       const parts = buffered.split('\n')
       buffered = parts.pop()!
       lines.push(...parts)
-      if (killAfterDone !== undefined && lines.filter((l) => l.startsWith('done ')).length >= killAfterDone) child.kill('SIGKILL')
+      const inFlight = lines.some((l) => l.startsWith('hang '))
+      if (killAfterDone !== undefined && inFlight && lines.filter((l) => l.startsWith('done ')).length >= killAfterDone) child.kill('SIGKILL')
     })
     child.stderr.on('data', (c) => {
       stderr += String(c)

@@ -20,7 +20,7 @@ describe('betterSqlite3ToSqlAdapter', () => {
     await sql.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)')
     for (let i = 0; i < 50; i++) await sql.exec('INSERT INTO t (id, v) VALUES (?, ?)', [i, `v${i}`])
     for (let i = 0; i < 20; i++) expect(await sql.query('SELECT v FROM t WHERE id = ?', [i])).toEqual([{ v: `v${i}` }])
-    expect(await sql.exec('UPDATE t SET v = ? WHERE id < ?', ['x', 10])).toEqual({ changes: 10 })
+    expect(await sql.exec('UPDATE t SET v = ? WHERE id < ?', ['x', 10])).toEqual({ rowsAffected: 10, changes: 10 })
     expect(prepares).toBe(4)
     db.close()
   })
