@@ -68,7 +68,7 @@ describe.concurrent('agent-runtime-loop bin (child process)', () => {
     const cfg = config('modes.mjs', researchConfig)
     const unknown = await runBin(['--mode', 'deploy', '--config', cfg])
     expect(unknown.code).toBe(2)
-    expect(JSON.parse(unknown.stderr)).toEqual({ error: "unknown mode 'deploy' (expected one of: code, review, research, dynamic)" })
+    expect(JSON.parse(unknown.stderr)).toEqual({ error: "unknown mode 'deploy' (expected one of: code, review, research, audit, self-improve, dynamic)" })
     const unregistered = await runBin(['--mode', 'dynamic', '--config', cfg])
     expect(unregistered.code).toBe(2)
     expect(JSON.parse(unregistered.stderr)).toEqual({ error: "config registers no runner for mode 'dynamic' (registered: code, research)" })

@@ -1,6 +1,7 @@
 import {
   ConfigError,
   DELEGATED_LOOP_FACTORIES,
+  DELEGATED_LOOP_FACTORY_HOMES,
   DELEGATED_LOOP_MODES,
   ValidationError,
   isDelegatedLoopMode,
@@ -11,13 +12,12 @@ import {
 import { describe, expect, it } from 'vitest'
 
 describe('runDelegatedLoop', () => {
-  it('lists exactly the modes that have a factory and recognises them', () => {
-    expect(DELEGATED_LOOP_MODES).toEqual(['code', 'review', 'research', 'dynamic'])
-    expect(DELEGATED_LOOP_MODES).toEqual(Object.keys(DELEGATED_LOOP_FACTORIES))
+  it('lists exactly the modes that have a factory, in the reference order, and recognises them', () => {
+    expect(DELEGATED_LOOP_MODES).toEqual(['code', 'review', 'research', 'audit', 'self-improve', 'dynamic'])
+    expect([...DELEGATED_LOOP_MODES].sort()).toEqual([...Object.keys(DELEGATED_LOOP_FACTORIES), ...Object.keys(DELEGATED_LOOP_FACTORY_HOMES)].sort())
     expect(isDelegatedLoopMode('dynamic')).toBe(true)
-    // No factory yet: not offered.
-    expect(isDelegatedLoopMode('audit')).toBe(false)
-    expect(isDelegatedLoopMode('self-improve')).toBe(false)
+    expect(isDelegatedLoopMode('audit')).toBe(true)
+    expect(isDelegatedLoopMode('self-improve')).toBe(true)
     expect(isDelegatedLoopMode('deploy')).toBe(false)
     expect(isDelegatedLoopMode(3)).toBe(false)
   })
@@ -159,12 +159,12 @@ describe('runLoopRunnerCli', () => {
   it('exits 2 with usage when arguments are missing', async () => {
     const { out, io: cliIo } = io()
     expect(await runLoopRunnerCli(['--mode', 'research'], cliIo)).toBe(2)
-    expect(out.stderr).toMatch(/^usage: agent-runtime-loop --mode <code\|review\|research\|dynamic> --config <path to module>/)
+    expect(out.stderr).toMatch(/^usage: agent-runtime-loop --mode <code\|review\|research\|audit\|self-improve\|dynamic> --config <path to module>/)
   })
 
   it('exits 2 for an unknown mode, a load error, and an unregistered mode', async () => {
     const cases: Array<[string[], Record<string, unknown>, string]> = [
-      [['--mode', 'deploy', '--config', 'cfg'], { cfg: registry }, "unknown mode 'deploy' (expected one of: code, review, research, dynamic)"],
+      [['--mode', 'deploy', '--config', 'cfg'], { cfg: registry }, "unknown mode 'deploy' (expected one of: code, review, research, audit, self-improve, dynamic)"],
       [['--mode', 'research', '--config', 'missing.mjs'], {}, "failed to load registry: Cannot find module 'missing.mjs'"],
       [['--mode', 'research', '--config', 'cfg'], { cfg: { default: 42 } }, 'failed to load registry: config must export a registry object or a function returning one; got number'],
       [['--mode', 'dynamic', '--config', 'cfg'], { cfg: registry }, "config registers no runner for mode 'dynamic' (registered: code, research)"],

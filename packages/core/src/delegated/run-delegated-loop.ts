@@ -3,7 +3,7 @@ import { BUDGET_EXCEEDED, type BudgetReport, createBudgetMeter, type LoopBudget,
 import { type Clock, systemClock } from '../util/clock.js'
 import { DELEGATED_LOOP_MODES, type DelegatedLoopMode } from './modes.js'
 
-export { DELEGATED_LOOP_FACTORIES, DELEGATED_LOOP_MODES, type DelegatedLoopMode } from './modes.js'
+export { DELEGATED_LOOP_FACTORIES, DELEGATED_LOOP_FACTORY_HOMES, DELEGATED_LOOP_MODES, type DelegatedLoopMode } from './modes.js'
 
 /**
  * True when `value` is one of {@link DELEGATED_LOOP_MODES}. @experimental
