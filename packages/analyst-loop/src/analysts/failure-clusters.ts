@@ -64,7 +64,7 @@ function addTo(map: Map<string, Cluster>, key: string, runId: string, ref: Evide
 
 /**
  * The deterministic analyst: clusters failures in traces into findings.
- * Error classes (failed runs and `backend_error`/`error` events), tool
+ * Error classes (each run's first `backend_error`/`error` event, else a failed run's error), tool
  * failures (by tool name), cost outliers (runs above a multiple of the
  * median cost) and slow iterations (loop/LLM events above a multiple of the
  * median duration). Confidence grows with the share of runs affected.
@@ -105,6 +105,8 @@ export function createFailureClusterAnalyst(options: FailureClusterAnalystOption
         let sawErrorEvent = false
         for (const e of events) {
           if (e.type === 'backend_error' || e.type === 'error') {
+            // A run's first error is its root cause; later ones (e.g. the runner's wrap-up) are consequences.
+            if (sawErrorEvent) continue
             sawErrorEvent = true
             addTo(errors, errorClassOf(e.payload), run.runId, eventRef(run.runId, e.seq), typeof e.payload.message === 'string' ? e.payload.message : undefined)
           } else if (e.type === 'tool_result' && isToolFailure(e.payload)) {
