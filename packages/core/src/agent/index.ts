@@ -4,6 +4,7 @@ export * from './run-agent.js'
 export * from './sandbox-act.js'
 export * from './sql-trace-store.js'
 export * from './surfaces.js'
+export * from './trace-recorder.js'
 export {
   type AgentRunRecord,
   type AgentRunStatus,
