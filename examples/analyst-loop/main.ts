@@ -58,7 +58,7 @@ const agent = defineAgent<Persona, string>({
   },
   personas: () => [],
   analystKinds: ['failure-clusters', 'model-analyst'],
-  analyst: { model: 'scripted-analyst' },
+  analyst: { model: 'scripted-analyst', budgetUsd: 1 },
 })
 
 const yesterday: Persona[] = [
@@ -94,7 +94,7 @@ const shipping = { severity: 'low', area: 'knowledge', subject: 'shipping-times'
 const refund = { severity: 'high', area: 'knowledge', subject: 'refund-window', claim: 'the agent does not know the refund window', confidence: 0.93, recommended_action: 'Refunds: "Refunds are accepted within 30 days of delivery."', evidence_run_ids: ['today-erin'] }
 const replies = [{ findings: [shipping] }, { findings: [refund, shipping] }]
 const modelBackend = createScriptedBackend({ turns: replies.map((r) => [{ type: 'text_delta' as const, text: JSON.stringify(r) }]) })
-const registry = createAnalystRegistry([createFailureClusterAnalyst(), createModelAnalyst({ backend: modelBackend, model: agent.analyst.model })])
+const registry = createAnalystRegistry([createFailureClusterAnalyst(), createModelAnalyst({ backend: modelBackend, model: agent.analyst.model, budgetUsd: agent.analyst.budgetUsd })], { only: agent.analystKinds })
 
 const day1 = await runDay('yesterday', yesterday)
 await runAnalystLoop({ runId: 'audit-1', registry, inputs: { traces, runIds: day1 }, findingsStore, clock })

@@ -1,4 +1,4 @@
-import { type Clock, errorMessage, systemClock, ValidationError } from '@tangle-network/agent-runtime-core'
+import { type Clock, ConfigError, errorMessage, systemClock, ValidationError } from '@tangle-network/agent-runtime-core'
 import { findingId } from './diff.js'
 import type { Analyst, AnalystErrorRecord, AnalystFinding, AnalystRegistry, AnalystRegistryRunOptions, AnalystRunResult, AnalystStreamEvent } from './types.js'
 
@@ -22,20 +22,24 @@ function normalise(analyst: Analyst<unknown>, f: AnalystFinding): AnalystFinding
 /**
  * An {@link AnalystRegistry} over a list of analysts. Analysts run one after
  * another; one that throws is recorded as an analyst error and the rest still run.
+ * `only` keeps the named analysts (e.g. `agent.analystKinds`); an unknown name is a `ConfigError`.
  * @experimental
  * @example
- * const registry = createAnalystRegistry([createFailureClusterAnalyst(), createModelAnalyst({ backend, model })])
+ * const registry = createAnalystRegistry([createFailureClusterAnalyst(), createModelAnalyst({ backend, model })], { only: agent.analystKinds })
  */
-export function createAnalystRegistry<Input>(analysts: readonly Analyst<Input>[], options: { clock?: Clock } = {}): AnalystRegistry<Input> {
+export function createAnalystRegistry<Input>(all: readonly Analyst<Input>[], options: { clock?: Clock; only?: readonly string[] } = {}): AnalystRegistry<Input> {
   const clock = options.clock ?? systemClock
   const seen = new Set<string>()
-  for (const a of analysts) {
+  for (const a of all) {
     if (!a || typeof a.analyze !== 'function' || typeof a.id !== 'string' || a.id === '') {
       throw new ValidationError('createAnalystRegistry: every analyst needs a non-blank id and an analyze() function.')
     }
     if (seen.has(a.id)) throw new ValidationError(`createAnalystRegistry: duplicate analyst id '${a.id}'; give each analyst its own id.`)
     seen.add(a.id)
   }
+  const unknown = (options.only ?? []).filter((id) => !seen.has(id))
+  if (unknown.length > 0) throw new ConfigError(`createAnalystRegistry: only names unknown analyst(s) ${unknown.join(', ')} (available: ${[...seen].join(', ') || 'none'}).`)
+  const analysts = options.only ? all.filter((a) => options.only!.includes(a.id)) : all
   async function* runStream(input: Input, opts: AnalystRegistryRunOptions): AsyncGenerator<AnalystStreamEvent> {
     const findings: AnalystFinding[] = []
     const errors: AnalystErrorRecord[] = []

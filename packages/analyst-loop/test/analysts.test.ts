@@ -129,3 +129,26 @@ describe('model analyst', () => {
     })
   })
 })
+
+describe('registry selection and analyst budget', () => {
+  it('keeps only the agent\'s analystKinds and rejects unknown ones', async () => {
+    const traces = await seeded()
+    const model = createModelAnalyst({ backend: createScriptedBackend({ turns: [[{ type: 'text_delta', text: GOOD }]] }), model: 'm' })
+    const registry = createAnalystRegistry([createFailureClusterAnalyst(), model], { only: ['model-analyst'] })
+    expect(registry.list().map((a) => a.id)).toEqual(['model-analyst'])
+    const result = await registry.run({ traces }, { runId: 'a' })
+    expect(result.findings.map((f) => f.analyst_id)).toEqual(['model-analyst'])
+    expect(() => createAnalystRegistry([model], { only: ['failure-clusters'] })).toThrow(/only names unknown analyst\(s\) failure-clusters \(available: model-analyst\)/)
+  })
+
+  it('stops calling the model once its budget is spent, recorded as an analyst error', async () => {
+    const traces = await seeded()
+    const backend = createScriptedBackend({ turns: () => [{ type: 'text_delta', text: GOOD }, { type: 'llm_call', model: 'm', costUsd: 0.03 }] })
+    const registry = createAnalystRegistry([createModelAnalyst({ backend, model: 'm', budgetUsd: 0.05 })])
+    const runs = []
+    for (const runId of ['a1', 'a2', 'a3']) runs.push(await registry.run({ traces }, { runId }))
+    expect(runs.map((r) => r.errors.length)).toEqual([0, 0, 1])
+    expect(runs[2]!.errors[0]!.message).toContain('has spent $0.0600 of its $0.05 budget')
+    expect(backend.calls).toHaveLength(2)
+  })
+})

@@ -70,7 +70,7 @@ describe('closed loop: defineAgent → traces → findings → prompt proposal �
       runtime: { act: (persona, ctx) => act(persona, ctx) },
       personas: () => training,
       analystKinds: ['failure-clusters', 'model-analyst'],
-      analyst: { model: 'scripted-analyst' },
+      analyst: { model: 'scripted-analyst', budgetUsd: 1 },
     })
 
     const db = new Database(join(tmp, 'traces.db'))
@@ -112,7 +112,7 @@ describe('closed loop: defineAgent → traces → findings → prompt proposal �
     const modelBackend = createScriptedBackend({
       turns: () => [{ type: 'text_delta', text: JSON.stringify({ findings: [{ severity: 'medium', area: 'prompt', claim: 'replies never greet the user', confidence: 0.95, recommended_action: 'Greet the user by name before answering.' }] }) }],
     })
-    const registry = createAnalystRegistry([createFailureClusterAnalyst(), createModelAnalyst({ backend: modelBackend, model: agent.analyst.model })])
+    const registry = createAnalystRegistry([createFailureClusterAnalyst(), createModelAnalyst({ backend: modelBackend, model: agent.analyst.model, budgetUsd: agent.analyst.budgetUsd })], { only: agent.analystKinds })
 
     // 2. Analyst loop over the baseline traces.
     const first = await runAnalystLoop({

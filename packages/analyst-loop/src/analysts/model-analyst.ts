@@ -14,6 +14,8 @@ export interface ModelAnalystOptions {
   id?: string
   /** Extra instructions appended to the system prompt (the agent's domain, what matters). */
   instructions?: string
+  /** Spend cap across this analyst's calls (e.g. `agent.analyst.budgetUsd`): once reached, further runs fail as analyst errors. */
+  budgetUsd?: number
   /** Most events per run included in the prompt. Default 40. */
   maxEventsPerRun?: number
   clock?: Clock
@@ -62,6 +64,7 @@ export function createModelAnalyst(options: ModelAnalystOptions): Analyst<TraceA
   const id = options.id ?? 'model-analyst'
   const clock = options.clock ?? systemClock
   const maxEvents = options.maxEventsPerRun ?? 40
+  let spentUsd = 0
   return {
     id,
     description: `Model-driven trace analysis with ${options.model}.`,
@@ -69,6 +72,9 @@ export function createModelAnalyst(options: ModelAnalystOptions): Analyst<TraceA
     cost: { kind: 'llm' },
     version: '1',
     async analyze(input, ctx) {
+      if (options.budgetUsd !== undefined && spentUsd >= options.budgetUsd) {
+        throw new Error(`model analyst '${id}' has spent $${spentUsd.toFixed(4)} of its $${options.budgetUsd} budget; raise analyst.budgetUsd to run it again`)
+      }
       const loaded = await loadRuns(input)
       const summary = loaded.map(({ run, events }) => ({
         runId: run.runId,
@@ -91,6 +97,7 @@ export function createModelAnalyst(options: ModelAnalystOptions): Analyst<TraceA
         { task, session: { id: `${ctx.runId}:${id}`, backend: options.backend.kind, status: 'active', createdAt: now, updatedAt: now }, signal: ctx.signal, runId: ctx.runId },
       )) {
         if (e.type === 'text_delta') text += e.text
+        else if (e.type === 'llm_call' && typeof e.costUsd === 'number' && Number.isFinite(e.costUsd)) spentUsd += e.costUsd
         else if (e.type === 'final' && typeof e.text === 'string') finalText = e.text
         else if (e.type === 'backend_error') throw new BackendTransportError(e.backend, `model analyst backend failed: ${e.message}`)
       }
