@@ -80,7 +80,7 @@ describeFindingsStoreConformance('SQLite (better-sqlite3)', async () => {
   const db = new Database(':memory:')
   const store = createSqlFindingsStore(betterSqlite3ToSqlAdapter(db))
   await store.migrate()
-  return { store, sibling: () => createSqlFindingsStore(betterSqlite3ToSqlAdapter(db)), cleanup: async () => db.close() }
+  return { store, sibling: () => createSqlFindingsStore(betterSqlite3ToSqlAdapter(db)), cleanup: async () => void db.close() }
 })
 
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 })

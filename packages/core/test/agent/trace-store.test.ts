@@ -17,7 +17,7 @@ describeTraceStoreConformance('SQLite (better-sqlite3)', async () => {
   const db = new Database(':memory:')
   const store = createSqlTraceStore(betterSqlite3ToSqlAdapter(db), { tablePrefix: 'tr_' })
   await store.migrate()
-  return { store, sibling: () => createSqlTraceStore(betterSqlite3ToSqlAdapter(db), { tablePrefix: 'tr_' }), cleanup: async () => db.close() }
+  return { store, sibling: () => createSqlTraceStore(betterSqlite3ToSqlAdapter(db), { tablePrefix: 'tr_' }), cleanup: async () => void db.close() }
 })
 
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 })
