@@ -1,5 +1,6 @@
 import type { SandboxBox, SandboxClient, SandboxCreateOptions, SandboxEvent } from '../contracts/sandbox.js'
 import { BackendTransportError, ValidationError, errorMessage } from '../errors.js'
+import { type Clock, systemClock } from '../util/clock.js'
 import { createSandboxEventReducer, readSandboxUsage, type SandboxTurnResult } from '../sandbox-events/reduce.js'
 import type { AgentAct, AgentActContext, AgentEvent, AgentPersona } from './types.js'
 
@@ -26,8 +27,10 @@ export interface SandboxActOptions<Persona extends AgentPersona, Output> {
   decodeOutput?: (turn: SandboxTurnResult, persona: Persona) => Output | Promise<Output>
   /** Extra create options merged over the derived ones (e.g. `git`, `env`, `metadata.repoRoot`). */
   createOptions?: SandboxCreateOptions | ((persona: Persona, ctx: AgentActContext) => SandboxCreateOptions)
-  /** Prompt timeout passed to `streamPrompt`, in ms. */
+  /** Prompt timeout passed to `streamPrompt`, in ms; shortened to the run's `deadlineMs` when that comes first. */
   timeoutMs?: number
+  /** Clock for `deadlineMs`. Default: the system clock. */
+  clock?: Clock
 }
 
 const CHAT_TYPES = new Set(['message.part.updated', 'message.updated', 'text_delta', 'reasoning_delta'])
@@ -59,6 +62,13 @@ export function createSandboxAct<Persona extends AgentPersona, Output = string>(
   if (!profile || typeof profile !== 'object') throw new ValidationError('createSandboxAct: profile is required (the agent\'s production AgentProfile).')
   const message = options.message ?? defaultMessage
   const decode = options.decodeOutput ?? ((turn: SandboxTurnResult) => turn.text as unknown as Output)
+  const clock = options.clock ?? systemClock
+  const timeoutFor = (ctx: AgentActContext, personaId: string): number | undefined => {
+    if (ctx.deadlineMs === undefined) return options.timeoutMs
+    const remaining = ctx.deadlineMs - clock()
+    if (remaining <= 0) throw new BackendTransportError('sandbox', `run ${ctx.runId} (persona '${personaId}') reached its deadline before the sandbox prompt started.`, { status: 0 })
+    return options.timeoutMs === undefined ? remaining : Math.min(options.timeoutMs, remaining)
+  }
   return (persona, ctx) => {
     // Events are pumped eagerly into a queue, so awaiting `output` alone never deadlocks.
     const queue: AgentEvent[] = []
@@ -73,6 +83,7 @@ export function createSandboxAct<Persona extends AgentPersona, Output = string>(
       let box: SandboxBox | undefined
       const reducer = createSandboxEventReducer()
       try {
+        const timeoutMs = timeoutFor(ctx, persona.id)
         const extra = typeof options.createOptions === 'function' ? options.createOptions(persona, ctx) : (options.createOptions ?? {})
         const create: SandboxCreateOptions = {
           name: `${profile.name ?? 'agent'}-${ctx.runId}`,
@@ -85,7 +96,7 @@ export function createSandboxAct<Persona extends AgentPersona, Output = string>(
         notify()
         const stream = box.streamPrompt(message(persona), {
           signal: ctx.signal,
-          timeoutMs: options.timeoutMs,
+          timeoutMs,
           model: profile.model?.default,
           context: { runId: ctx.runId, personaId: persona.id },
         })

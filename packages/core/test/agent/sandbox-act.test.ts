@@ -98,6 +98,31 @@ describe('createSandboxAct', () => {
     expect(deleted).toEqual(['box-1', 'box-2'])
   })
 
+  it('turns the run deadline into the prompt timeout, and refuses a run already past it', async () => {
+    const timeouts: (number | undefined)[] = []
+    let creates = 0
+    const client: SandboxClient = {
+      async create() {
+        creates++
+        return {
+          id: 'b',
+          async *streamPrompt(_m, o) {
+            timeouts.push(o?.timeoutMs)
+            yield { type: 'result', data: { finalText: 'ok' } }
+          },
+        }
+      },
+    }
+    const act = createSandboxAct<Persona>({ sandboxClient: client, profile: {}, timeoutMs: 5_000, clock: () => 1_000 })
+    const ctx = (deadlineMs?: number) => ({ runId: 'r', emitter: { emit() {} }, deadlineMs })
+    await act({ id: 'a', message: 'x' }, ctx(3_000)).output
+    await act({ id: 'a', message: 'x' }, ctx(60_000)).output
+    await act({ id: 'a', message: 'x' }, ctx()).output
+    expect(timeouts).toEqual([2_000, 5_000, 5_000])
+    await expect(act({ id: 'late', message: 'x' }, ctx(1_000)).output).rejects.toThrow(/reached its deadline/)
+    expect(creates).toBe(3)
+  })
+
   it('rejects a missing client or profile with a clear message', () => {
     expect(() => createSandboxAct({ sandboxClient: {} as SandboxClient, profile: {} })).toThrow(/sandboxClient must be a SandboxClient/)
     expect(() => createSandboxAct({ sandboxClient: { create: async () => ({}) as never }, profile: undefined as never })).toThrow(/profile is required/)
