@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type { SandboxGitDiff } from '@tangle-network/agent-runtime-core'
@@ -161,7 +161,14 @@ export async function diffWorkdir(workdir: string, ref: string): Promise<Sandbox
   const index = path.join(tmp, 'index')
   try {
     // Starting from a copy of the real index keeps git's stat cache, so only changed files are rehashed.
-    await copyFile(realIndex, index).catch(() => {})
+    // The copy keeps the original's mtime: git rehashes "racily clean" entries (modified no earlier than
+    // the index was written), and a fresh mtime would hide a same-size edit made in the checkout's second.
+    await copyFile(realIndex, index)
+      .then(async () => {
+        const original = await stat(realIndex)
+        await utimes(index, original.atime, original.mtime)
+      })
+      .catch(() => {})
     const env = { GIT_INDEX_FILE: index }
     await runGit(workdir, ['add', '-A'], { env })
     const common = ['diff', '--cached', '--no-color', '--no-ext-diff', '--no-renames', ref, '--']

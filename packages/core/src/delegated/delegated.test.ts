@@ -89,9 +89,12 @@ describe('researchLoopRunner', () => {
     ])
   })
 
-  it('stops on an empty round, accepts everything without a gate, and stops when aborted', async () => {
+  it('stops on an empty round, gates with the KB floor when no gate is given, and stops when aborted', async () => {
     expect(await researchLoopRunner({ research: () => [], maxRounds: 3 })(new AbortController().signal)).toEqual({ accepted: [], vetoed: [], rounds: 1 })
-    expect(await researchLoopRunner({ research: () => [1, 2] })(new AbortController().signal)).toEqual({ accepted: [1, 2], vetoed: [], rounds: 1 })
+    // Without a gate the KB gate applies: a candidate that is not a fact is refused, not waved through.
+    const out = await researchLoopRunner({ research: () => [1] })(new AbortController().signal)
+    expect(out.accepted).toEqual([])
+    expect(out.vetoed).toEqual([{ candidate: 1, vetoedBy: 'fact-shape', reason: expect.stringContaining('a fact must be an object') }])
     const ac = new AbortController()
     ac.abort()
     expect(await researchLoopRunner({ research: () => ['x'] })(ac.signal)).toEqual({ accepted: [], vetoed: [], rounds: 0 })
