@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 const run = promisify(execFile)
 const ROOT = join(import.meta.dirname, '..')
 const PACKAGES = ['core', 'sandbox-local', 'conversations', 'mcp', 'improvement', 'analyst-loop', 'agent-runtime']
-const SUBPATHS = ['', '/loops', '/agent', '/profiles', '/testing', '/mcp', '/improvement', '/analyst-loop', '/conversations', '/conversations/node', '/sandbox-local', '/agent/node', '/analyst-loop/node']
+const SUBPATHS = ['', '/loops', '/agent', '/profiles', '/testing', '/mcp', '/improvement', '/analyst-loop', '/conversations', '/conversations/node', '/sandbox-local', '/improvement/node', '/agent/node', '/analyst-loop/node']
 /** Exports each subpath must have once installed (subpaths of later issues only need to load). */
 const EXPECTED: Record<string, string[]> = {
   '': ['runAgentTaskStream', 'runAgentTask', 'ValidationError', 'decideKnowledgeReadiness', 'startRuntimeRun', 'validateChatModelId', 'createIterableBackend', 'runLoopRunnerCli'],
@@ -24,6 +24,8 @@ const EXPECTED: Record<string, string[]> = {
   '/conversations': ['InMemoryConversationJournal'],
   '/conversations/node': ['FileConversationJournal'],
   '/sandbox-local': ['createLocalSandboxClient'],
+  '/improvement': ['optimizePrompt', 'heldOutGate', 'gepaDriver', 'runImprovementLoop', 'selfImproveLoopRunner'],
+  '/improvement/node': ['createJsonlCampaignStorage', 'improvementDriver', 'createGitPrPromoter'],
   '/agent': ['defineAgent', 'createSandboxAct', 'createSqlTraceStore', 'exportEvalRuns'],
   '/agent/node': ['defineAgent', 'nodeFsCheck'],
   '/analyst-loop': ['runAnalystLoop', 'auditLoopRunner', 'createFailureClusterAnalyst'],

@@ -9,6 +9,7 @@ export default defineConfig({
     "profiles": "src/profiles.ts",
     "mcp": "src/mcp.ts",
     "improvement": "src/improvement.ts",
+    "improvement-node": "src/improvement-node.ts",
     "analyst-loop": "src/analyst-loop.ts",
     "analyst-loop-node": "src/analyst-loop-node.ts",
     "conversations": "src/conversations.ts",

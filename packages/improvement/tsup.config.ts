@@ -2,13 +2,14 @@ import { defineConfig } from 'tsup'
 
 export default defineConfig({
   entry: {
-    "index": "src/index.ts"
+    "index": "src/index.ts",
+    "node/index": "src/node/index.ts"
   },
   format: ['esm'],
   dts: true,
   sourcemap: true,
   clean: true,
   target: 'es2022',
-  platform: 'neutral',
+  platform: 'node',
   tsconfig: 'tsconfig.build.json',
 })
