@@ -3,9 +3,9 @@
  * defined with defineAgent runs its personas through its production sandbox
  * profile (sandbox-local, scripted harness) with traces in SQLite; the
  * analyst loop mines them into findings; the prompt surface proposes edits in
- * git worktrees; a held-out statistical gate ships one edit and holds the
- * other (withheld for review, with the reason); the next run's traces show
- * the shipped fix and the diff marks the finding resolved.
+ * git worktrees; `/improvement`'s optimizePrompt (held-out gate) ships one edit
+ * and holds the other (withheld for review, with the reason); the next run's
+ * traces show the shipped fix and the diff marks the finding resolved.
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -20,7 +20,7 @@ import { createLocalSandboxClient, initGitRepo, scriptedHarness } from '@tangle-
 import { createScriptedBackend } from '@tangle-network/agent-runtime/testing'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
-import { decidePaired } from './sign-test-gate.js'
+import { optimizePromptGate } from './optimize-prompt-gate.js'
 
 interface Persona extends AgentPersona {
   message: string
@@ -86,27 +86,24 @@ describe('closed loop: defineAgent → traces → findings → prompt proposal �
     for (const p of await agent.personas()) round1.push((await recordAgentRun(agent, p, { traces, runId: `r1-${p.id}`, clock })).runId)
     expect((await Promise.all(round1.map((id) => traces.getRun(id)))).map((r) => r?.status)).toEqual([...Array(6).fill('failed'), 'completed', 'completed'])
 
-    // The gate: score baseline and candidate prompts on held-out personas through the same production act, paired.
+    // The gate: /improvement's optimizePrompt over the same production act; the
+    // training personas select, the held-out personas decide.
     const gateCalls: string[] = []
-    const heldOutScores = async (systemPrompt: string) => {
-      const scores: number[] = []
-      for (const p of holdout) {
-        // A failed run scores 0 (the run's output promise carries the failure).
-        const output = await collectAgentRun(act(p, { runId: `gate-${p.id}`, emitter: { emit() {} } }, systemPrompt)).then(
-          (r) => r.output,
-          () => '',
-        )
-        scores.push(Number(await agent.rubric.dimensions[0]!.score({ persona: p, output })))
-      }
-      return scores
-    }
+    const answered = (output: string) => (output.includes('shipped') ? 1 : 0)
+    const runWithPrompt = (systemPrompt: string, p: Persona) =>
+      // A failed run answers nothing (its output promise carries the failure).
+      collectAgentRun(act(p, { runId: `gate-${p.id}`, emitter: { emit() {} } }, systemPrompt)).then(
+        (r) => r.output,
+        () => '',
+      )
+    const improvementGate = optimizePromptGate<Persona, string>({ scenarios: training, holdoutScenarios: holdout, judges: [{ name: 'answered', score: answered }], runWithPrompt, runDir: join(tmp, 'campaign') })
     const promptSurface = createPromptSurface({
       repoRoot: repo,
       promptFile: 'prompts/system.md',
       worktreeRoot: join(tmp, 'worktrees'),
       promote: async (req) => {
         gateCalls.push(req.sourceFindingId)
-        return decidePaired(await heldOutScores(req.baselinePrompt), await heldOutScores(req.candidatePrompt))
+        return improvementGate(req)
       },
     })
     const modelBackend = createScriptedBackend({
@@ -130,13 +127,17 @@ describe('closed loop: defineAgent → traces → findings → prompt proposal �
     expect(greeting.analyst_id).toBe('model-analyst')
     expect(first.improvement?.proposed.map((p) => p.sourceFindingId)).toEqual([timeout.finding_id, greeting.finding_id])
     expect(gateCalls).toEqual([timeout.finding_id, greeting.finding_id])
-    // Shipped: the held-out gate saw 6/6 busy orders fixed.
-    expect(first.improvement?.applied.map((o) => [o.item.sourceFindingId, o.reason])).toEqual([
-      [timeout.finding_id, 'sign test on 8 held-out pairs: 6/6 improved, p=0.0156 (need <= 0.025), mean delta 0.750'],
-    ])
-    // Withheld: the greeting edit changes no held-out score.
+    // Shipped: the held-out gate saw the 6 busy orders fixed (McNemar 6 better, 0 worse).
+    const [shipped] = first.improvement!.applied
+    expect([first.improvement?.applied.length, shipped?.item.sourceFindingId, shipped?.detail?.decision, shipped?.detail?.delta]).toEqual([1, timeout.finding_id, 'ship', 0.75])
+    expect(shipped?.reason).toContain(`'${timeout.finding_id}' on 8 paired held-out cells: mean 0.250 → 1.000 (+0.750)`)
+    expect(shipped?.reason).toContain('exact McNemar test on 6 changed cells (6 better, 0 worse) p = 0.0156')
+    // Withheld: the greeting edit changes no score, so the gate holds and says why.
     expect(first.improvement?.withheld_for_review.map((w) => [w.item.sourceFindingId, w.reason])).toEqual([
-      [greeting.finding_id, 'improvement gate decided hold: no paired difference on 8 held-out scenarios (delta 0)'],
+      [
+        greeting.finding_id,
+        `improvement gate decided hold: Hold: no candidate beat the baseline on the training scenarios (best '${greeting.finding_id}' 0.250 vs baseline 0.250); the baseline stays.`,
+      ],
     ])
     const landedPrompt = readFileSync(join(repo, 'prompts/system.md'), 'utf8')
     expect(landedPrompt).toContain('Handle TimeoutError')
