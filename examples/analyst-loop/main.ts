@@ -16,10 +16,10 @@ import { type AgentPersona, createSandboxAct, createSqlTraceStore, recordAgentRu
 import { defineAgent } from '@tangle-network/agent-runtime/agent/node'
 import { type AnalystFinding, createAnalystRegistry, createFailureClusterAnalyst, createModelAnalyst, createSqlFindingsStore, runAnalystLoop } from '@tangle-network/agent-runtime/analyst-loop'
 import { createKnowledgeSurface, traceSourceResolver } from '@tangle-network/agent-runtime/analyst-loop/node'
+import { createKbGate } from '@tangle-network/agent-runtime/mcp'
 import { createLocalSandboxClient, scriptedHarness } from '@tangle-network/agent-runtime/sandbox-local'
 import { createScriptedBackend } from '@tangle-network/agent-runtime/testing'
 import Database from 'better-sqlite3'
-import { kbGate } from './kb-gate.js'
 
 interface Persona extends AgentPersona {
   message: string
@@ -107,7 +107,7 @@ const result = await runAnalystLoop({
   registry,
   inputs: { traces, runIds: day2 },
   findingsStore,
-  knowledgeAdapter: createKnowledgeSurface({ dir: agent.surfacePaths.knowledge!, gate: kbGate, resolveSource: traceSourceResolver(traces) }),
+  knowledgeAdapter: createKnowledgeSurface({ dir: agent.surfacePaths.knowledge!, gate: createKbGate(), resolveSource: traceSourceResolver(traces) }),
   autoApply: { knowledge: true },
   clock,
 })

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type AnalystFinding, findingId } from '@tangle-network/agent-runtime/analyst-loop'
 import { createKnowledgeSurface, createPromptSurface, type PromptPromotionRequest } from '@tangle-network/agent-runtime/analyst-loop/node'
+import { createKbGate } from '@tangle-network/agent-runtime/mcp'
 import { initGitRepo } from '@tangle-network/agent-runtime/sandbox-local'
 import { afterAll, describe, expect, it } from 'vitest'
-import { floorKbGate } from './kb-floor-gate.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'i14-surfaces-'))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))
@@ -70,7 +70,7 @@ describe('knowledge surface', () => {
   it('writes proposed facts as files, only those the KB gate accepts', async () => {
     const dir = join(tmp, 'kb')
     const source = 'Policy page: Refunds are accepted within 30 days of purchase. Shipping is free over $50.'
-    const surface = createKnowledgeSurface({ dir, gate: floorKbGate(), resolveSource: () => source })
+    const surface = createKnowledgeSurface({ dir, gate: createKbGate(), resolveSource: () => source })
     const grounded = finding('knowledge', { subject: 'Refund Policy', recommended_action: 'The refund window is "Refunds are accepted within 30 days of purchase"', evidence_refs: [{ kind: 'run', uri: 'trace://r1' }] })
     const unbacked = finding('knowledge', { subject: 'shipping', recommended_action: 'Shipping is always free for "all orders worldwide today"' })
     const items = await surface.propose([grounded, unbacked, finding('prompt', { recommended_action: 'x' })], ctx)
@@ -86,7 +86,7 @@ describe('knowledge surface', () => {
   })
 
   it('refuses a relative directory and a missing gate', () => {
-    expect(() => createKnowledgeSurface({ dir: 'kb', gate: floorKbGate(), resolveSource: () => '' })).toThrow(/must be absolute/)
+    expect(() => createKnowledgeSurface({ dir: 'kb', gate: createKbGate(), resolveSource: () => '' })).toThrow(/must be absolute/)
     expect(() => createKnowledgeSurface({ dir: tmp, gate: undefined as never, resolveSource: () => '' })).toThrow(/gate is required/)
   })
 })
