@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { childEnv as env, type Manifest, type PackedProject, createPackedProject } from '../bin/lib/packed-project.js'
 
 const run = promisify(execFile)
-const SUBPATHS = ['', '/loops', '/agent', '/profiles', '/testing', '/mcp', '/improvement', '/analyst-loop', '/conversations', '/conversations/node', '/sandbox-local', '/improvement/node', '/cli']
+const SUBPATHS = ['', '/loops', '/agent', '/profiles', '/testing', '/mcp', '/improvement', '/analyst-loop', '/conversations', '/conversations/node', '/sandbox-local', '/improvement/node', '/cli', '/agent/node', '/analyst-loop/node']
 /** Exports each subpath must have once installed (subpaths of later issues only need to load). */
 const EXPECTED: Record<string, string[]> = {
   '': ['runAgentTaskStream', 'runAgentTask', 'ValidationError', 'decideKnowledgeReadiness', 'startRuntimeRun', 'validateChatModelId', 'createIterableBackend', 'runLoopRunnerCli', 'FileConversationJournal', 'createOtelExporter'],
@@ -26,6 +26,10 @@ const EXPECTED: Record<string, string[]> = {
   '/sandbox-local': ['createLocalSandboxClient'],
   '/improvement': ['optimizePrompt', 'heldOutGate', 'gepaDriver', 'runImprovementLoop', 'selfImproveLoopRunner'],
   '/improvement/node': ['createJsonlCampaignStorage', 'improvementDriver', 'createGitPrPromoter'],
+  '/agent': ['defineAgent', 'createSandboxAct', 'createSqlTraceStore', 'exportEvalRuns'],
+  '/agent/node': ['defineAgent', 'nodeFsCheck'],
+  '/analyst-loop': ['runAnalystLoop', 'auditLoopRunner', 'createFailureClusterAnalyst'],
+  '/analyst-loop/node': ['createPromptSurface', 'createKnowledgeSurface'],
 }
 
 let packed: PackedProject

@@ -15,6 +15,7 @@ const entries = [
   'packages/core/src/testing/index.ts',
   'packages/conversations/src/index.ts',
   'packages/improvement/src/index.ts',
+  'packages/analyst-loop/src/index.ts',
 ]
 
 async function bundleNeutral(entry: string) {
