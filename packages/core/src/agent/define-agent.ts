@@ -145,7 +145,7 @@ export function defineAgent<Persona extends AgentPersona, Output>(
   const { fsCheck } = options
   if (typeof fsCheck !== 'function') {
     throw new ConfigError(
-      "defineAgent: no filesystem check; pass { fsCheck } or import defineAgent from '@tangle-network/agent-runtime/agent/node' (Node default).",
+      'defineAgent: no filesystem check; pass { fsCheck }, or use the defineAgent of @tangle-network/agent-runtime/agent/node (Node default).',
     )
   }
   const raw = (manifest ?? {}) as Partial<AgentManifest<Persona, Output>>
