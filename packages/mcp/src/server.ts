@@ -183,7 +183,15 @@ export function createMcpServer(options: McpServerOptions = {}): DelegationMcpSe
         }
       }
       try {
-        return toolResult(await handlers[spec.name](parsed.data, call))
+        const structured = await handlers[spec.name](parsed.data, call)
+        if (spec.name === 'delegation_status' && structured.status === 'failed') {
+          // A delegate that threw (or died with the process) surfaces as a tool error with its message.
+          const error = structured.error as { message: string; kind: string }
+          const result = toolResult(structured)
+          result.content.unshift({ type: 'text', text: `delegation ${String(structured.taskId)} failed (${error.kind}): ${error.message}` })
+          return { ...result, isError: true }
+        }
+        return toolResult(structured)
       } catch (err) {
         return { content: [{ type: 'text', text: errorMessage(err) }], isError: true }
       }
