@@ -51,3 +51,4 @@ export {
 export { InMemoryDelegationStore } from './store/memory.js'
 export { SqlDelegationStore } from './store/sql.js'
 export { DEFAULT_DELEGATION_DB, type OpenDelegationStoreOptions, type OpenedDelegationStore, openDelegationStore } from './store/open.js'
+export { CLI_AGENT_ENV_ALLOWLISTS, type LocalCoderDelegateOptions, cliAgentHarnesses, createLocalCoderDelegate } from './embedded-coder.js'
