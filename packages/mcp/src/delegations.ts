@@ -225,7 +225,7 @@ export class DelegationManager {
 
   private async run(taskId: string, controller: AbortController): Promise<void> {
     const pending = await this.store.get(taskId)
-    if (!pending || pending.status !== 'pending') return
+    if (pending?.status !== 'pending') return
     const record = await this.store.start(taskId, pending.version, this.now())
     if (!record) return
     this.notifyStatus(taskId)

@@ -127,9 +127,9 @@ export function createLocalCoderDelegate(options: LocalCoderDelegateOptions = {}
             })
       if (result.costUsd > 0) ctx.addCost?.(result.costUsd)
       const winner = result.winner
-      if (!winner || !winner.verdict?.valid) {
+      if (!winner?.verdict?.valid) {
         // Say why each candidate lost, so the calling agent can adjust the goal or config.
-        const why = result.iterations.map((it) => `${it.agentRunName}: ${it.error ?? (it.verdict?.failedChecks?.join(', ') || 'invalid')}`)
+        const why = result.iterations.map((it) => `${it.agentRunName}: ${it.error ?? ((it.verdict as { failedChecks?: string[] } | undefined)?.failedChecks?.join(', ') || 'invalid')}`)
         throw new Error(`coder delegate: no candidate passed validation (${why.join('; ') || 'no candidate ran'})`)
       }
       const out: CoderDelegateOutput = {

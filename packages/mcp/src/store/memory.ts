@@ -59,7 +59,7 @@ export class InMemoryDelegationStore implements DelegationStore {
 
   async start(taskId: string, version: number, at: number): Promise<DelegationRecord | undefined> {
     const r = this.rows.get(taskId)
-    if (!r || r.status !== 'pending' || r.version !== version) return undefined
+    if (r?.status !== 'pending' || r.version !== version) return undefined
     r.status = 'running'
     r.version++
     r.attempts++
@@ -70,7 +70,7 @@ export class InMemoryDelegationStore implements DelegationStore {
 
   async progress(taskId: string, version: number, update: { progress?: DelegationRecord['progress']; costUsd?: number }, at: number): Promise<boolean> {
     const r = this.rows.get(taskId)
-    if (!r || r.status !== 'running' || r.version !== version) return false
+    if (r?.status !== 'running' || r.version !== version) return false
     if (update.progress) r.progress = { ...update.progress }
     if (update.costUsd !== undefined) r.costUsd = update.costUsd
     r.updatedAt = at
@@ -79,7 +79,7 @@ export class InMemoryDelegationStore implements DelegationStore {
 
   async finish(taskId: string, version: number, outcome: Parameters<DelegationStore['finish']>[2], at: number): Promise<boolean> {
     const r = this.rows.get(taskId)
-    if (!r || r.status !== 'running' || r.version !== version) return false
+    if (r?.status !== 'running' || r.version !== version) return false
     r.status = outcome.status
     if (outcome.status === 'completed') r.output = structuredClone(outcome.output)
     else r.error = { ...outcome.error }
