@@ -80,6 +80,7 @@ export class DelegationManager {
   private readonly statusWaiters = new Map<string, Set<() => void>>()
   private readonly progressListeners = new Map<string, Set<(p: DelegationProgress) => void>>()
   private stopped = false
+  private waits = 0
   private started?: Promise<void>
 
   constructor(options: DelegationManagerOptions) {
@@ -102,6 +103,11 @@ export class DelegationManager {
       for (const r of runnable) this.enqueue(r.taskId)
     })()
     return this.started
+  }
+
+  /** Delegations running and queued in this process, and `delegation_status` calls waiting. */
+  stats(): { running: number; queued: number; waiting: number } {
+    return { running: this.running.size, queued: this.queue.length, waiting: this.waits }
   }
 
   get isStopped(): boolean {
@@ -154,7 +160,12 @@ export class DelegationManager {
       timer = setTimeout(wake, Math.min(waitMs, MAX_STATUS_WAIT_MS))
       signal?.addEventListener('abort', wake, { once: true })
       // Every wake-up (status change, timeout, abort, stop) ends the wait.
-      await woken
+      this.waits++
+      try {
+        await woken
+      } finally {
+        this.waits--
+      }
       return await this.get(taskId)
     } finally {
       if (timer) clearTimeout(timer)

@@ -75,6 +75,8 @@ export interface DelegationMcpServer {
   serve(target?: ServeTarget): Promise<ServeHandle>
   /** A fetch-style Streamable HTTP handler (`Request` → `Response`) to mount in your own server. */
   handleHttpRequest: HttpHandler
+  /** What this process holds right now: delegations running and queued, and `delegation_status` calls waiting. For health checks. */
+  stats(): { running: number; queued: number; waiting: number }
   /** Stops taking calls, aborts running delegations (their rows stay for the next start's recovery), closes connections. */
   stop(): Promise<void>
 }
@@ -214,6 +216,7 @@ export function createMcpServer(options: McpServerOptions = {}): DelegationMcpSe
     tools,
     store,
     handleHttpRequest,
+    stats: () => manager.stats(),
     async serve(target = 'stdio') {
       if (manager.isStopped) throw new ConfigError('createMcpServer: this server was stopped; create a new one to serve again')
       if (target === 'stdio') {

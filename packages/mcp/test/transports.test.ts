@@ -48,13 +48,19 @@ describe('MCP cancellation', () => {
     await wait(3, 'A')
     await until(() => progressOf('A').length > 0, () => call.ctx.report({ iteration: 1, phase: 'a' }))
     const aBefore = progressOf('A').length
+    expect(server.stats()).toMatchObject({ running: 1, waiting: 1 })
     await send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 3, reason: 'user gave up' } })
+    // The server's wait for request 3 ends: no status call is left waiting.
+    await until(() => server.stats().waiting === 0)
+    expect(server.stats().running).toBe(1)
     await wait(4, 'B')
     await until(() => progressOf('B').length > 0, () => call.ctx.report({ iteration: 2, phase: 'b' }))
     // B's listener is registered after A's: had A's wait survived, its notification would have come first.
     expect(progressOf('A').length).toBe(aBefore)
+    expect(server.stats().waiting).toBe(1)
     call.resolve(coderOutput())
     await until(() => inbox.some((m) => 'id' in m && m.id === 4))
+    expect(server.stats()).toEqual({ running: 0, queued: 0, waiting: 0 })
     expect((inbox.find((m) => 'id' in m && m.id === 4) as any).result.structuredContent.status).toBe('completed')
     // The cancelled request gets no response at all.
     expect(inbox.some((m) => 'id' in m && m.id === 3)).toBe(false)
