@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { BIN_ARGS, cleanEnv, exitOf, runBinOnce, startBin } from './mcp-bin-helpers.js'
 
@@ -180,6 +182,41 @@ describe.concurrent('agent-runtime-mcp bin (child process)', { timeout: 180_000 
       expect(lines(cfg.runLog)).toEqual(['again', 'again'])
     } finally {
       await second.client.close()
+    }
+  })
+
+  it('--http serves Streamable HTTP on the port it names on stderr; SIGINT exits 0 and the store keeps the delegation', async () => {
+    const cfg = slowConfig('http')
+    const env = cleanEnv({ AGENT_RUNTIME_DELEGATION_DB: join(dir, 'http.db') })
+    const child = spawn(process.execPath, [...BIN_ARGS, '--config', cfg.path, '--http', '0'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    let stdout = ''
+    const started = new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (d) => {
+        stderr += d
+        const m = /transport (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(stderr)
+        if (m) resolve(m[1]!)
+      })
+      child.on('exit', () => reject(new Error(`bin exited early: ${stderr}`)))
+    })
+    child.stdout.on('data', (d) => (stdout += d))
+    const url = await started
+    const client = new Client({ name: 'http-bin', version: '1' })
+    await client.connect(new StreamableHTTPClientTransport(new URL(url)))
+    const { taskId } = sc(await client.callTool({ name: 'delegate_code', arguments: { goal: 'over http', repoRoot: '/r' } }))
+    writeFileSync(cfg.release, 'go')
+    let st = sc(await client.callTool({ name: 'delegation_status', arguments: { taskId, waitMs: 50_000 } }))
+    while (st.status === 'pending' || st.status === 'running') st = sc(await client.callTool({ name: 'delegation_status', arguments: { taskId, waitMs: 50_000 } }))
+    expect(st).toMatchObject({ status: 'completed', result: { output: { output: { patch: 'patch of over http' } } } })
+    await client.close()
+    child.kill('SIGINT')
+    expect(await exitOf(child)).toEqual({ code: 0, signal: null })
+    expect(stdout).toBe('')
+    const again = await startBin(['--config', cfg.path], { cwd: dir, env })
+    try {
+      expect(sc(await again.client.callTool({ name: 'delegation_status', arguments: { taskId } })).status).toBe('completed')
+    } finally {
+      await again.client.close()
     }
   })
 })
