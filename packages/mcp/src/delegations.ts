@@ -28,6 +28,7 @@ export const DEFAULT_DELEGATION_RETAIN_DAYS = 30
 /** Longest `delegation_status` wait, in ms (under the 60 s default request timeout of MCP clients). @experimental */
 export const MAX_STATUS_WAIT_MS = 50_000
 const DAY_MS = 86_400_000
+const PURGE_EVERY_MS = 3_600_000
 
 /** Options of {@link DelegationManager}. @internal */
 export interface DelegationManagerOptions {
@@ -80,6 +81,7 @@ export class DelegationManager {
   private readonly statusWaiters = new Map<string, Set<() => void>>()
   private readonly progressListeners = new Map<string, Set<(p: DelegationProgress) => void>>()
   private stopped = false
+  private purgeTimer?: ReturnType<typeof setInterval>
   private waits = 0
   private started?: Promise<void>
 
@@ -98,7 +100,12 @@ export class DelegationManager {
   start(): Promise<void> {
     this.started ??= (async () => {
       await this.store.migrate()
-      await this.store.purgeTerminal(this.now() - this.retainDays * DAY_MS)
+      await this.purge()
+      // A long-lived server keeps purging; unref'd so it never holds the process open.
+      this.purgeTimer = setInterval(() => {
+        this.purge().catch((err) => this.onError(`purging expired delegations failed: ${errorMessage(err)}`))
+      }, PURGE_EVERY_MS)
+      ;(this.purgeTimer as { unref?: () => void }).unref?.()
       const { runnable } = await this.store.recover(this.recoverMode, this.now())
       for (const r of runnable) this.enqueue(r.taskId)
     })()
@@ -193,10 +200,15 @@ export class DelegationManager {
   /** Stops taking work and aborts running delegations; their rows stay `running` for the next start's recovery. */
   async stop(): Promise<void> {
     this.stopped = true
+    if (this.purgeTimer) clearInterval(this.purgeTimer)
     this.queue.length = 0
     for (const { controller } of this.running.values()) controller.abort(new Error('the delegation server is stopping'))
     await Promise.allSettled([...this.running.values()].map((r) => r.done))
     for (const set of this.statusWaiters.values()) for (const wake of set) wake()
+  }
+
+  private purge(): Promise<number> {
+    return this.store.purgeTerminal(this.now() - this.retainDays * DAY_MS)
   }
 
   private setOf<T>(map: Map<string, Set<T>>, key: string): Set<T> {

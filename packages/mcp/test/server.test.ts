@@ -1,4 +1,4 @@
-import { createMcpServer, type DelegationMcpServer } from '@tangle-network/agent-runtime-mcp'
+import { createMcpServer, type DelegationMcpServer, InMemoryDelegationStore } from '@tangle-network/agent-runtime-mcp'
 import { McpError } from '@modelcontextprotocol/sdk/types.js'
 import { afterEach, describe, expect, it } from 'vitest'
 import { coderOutput, connectInMemory, controllableDelegate, structured } from './helpers.js'
@@ -197,5 +197,25 @@ describe('createMcpServer through the official SDK client', () => {
     expect(call2.args.goal).toBe('2')
     call2.resolve(coderOutput())
     expect(structured(await client.callTool({ name: 'delegation_status', arguments: { taskId: second, waitMs: 50_000 } })).status).toBe('completed')
+  })
+
+  it('purges terminal delegations older than retainDays at startup, and keeps live and recent ones', async () => {
+    const day = 86_400_000
+    const now = Date.parse('2026-06-01T00:00:00Z')
+    const store = new InMemoryDelegationStore()
+    const file = async (id: string, completedDaysAgo?: number) => {
+      const { record } = await store.submit({ taskId: id, idempotencyKey: id, profile: 'coder', args: { goal: id }, createdAt: now - 40 * day })
+      if (completedDaysAgo === undefined) return
+      const running = (await store.start(id, record.version, now - 40 * day))!
+      await store.finish(id, running.version, { status: 'completed', output: null }, now - completedDaysAgo * day)
+    }
+    await file('dlg-old', 31)
+    await file('dlg-recent', 29)
+    await file('dlg-live')
+    const client = await connectInMemory(serverWith({ store, now: () => now, retainDays: 30 }))
+    const ids = structured(await client.callTool({ name: 'delegation_history', arguments: {} })).delegations.map((d: { taskId: string }) => d.taskId)
+    expect(ids.sort()).toEqual(['dlg-live', 'dlg-recent'])
+    const gone = await client.callTool({ name: 'delegation_status', arguments: { taskId: 'dlg-old' } })
+    expect(gone.isError).toBe(true)
   })
 })
