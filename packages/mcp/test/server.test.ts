@@ -55,8 +55,11 @@ describe('createMcpServer through the official SDK client', () => {
     expect(call.args).toEqual({ goal: 'fix it', repoRoot: '/repo', variants: 1 })
     call.ctx.report({ iteration: 0, phase: 'starting' })
     call.ctx.addCost?.(0.125)
-    const running = structured(await client.callTool({ name: 'delegation_status', arguments: { taskId, waitMs: 0 } }))
+    let running = structured(await client.callTool({ name: 'delegation_status', arguments: { taskId, waitMs: 0 } }))
     expect(running).toMatchObject({ taskId, profile: 'coder', status: 'running', attempts: 1 })
+    // Progress and cost are persisted in the background; they show up on a later read.
+    while (running.costUsd === undefined) running = structured(await client.callTool({ name: 'delegation_status', arguments: { taskId } }))
+    expect(running).toMatchObject({ progress: { iteration: 0, phase: 'starting' }, costUsd: 0.125 })
     call.resolve(coderOutput('the patch'))
     const done = await client.callTool({ name: 'delegation_status', arguments: { taskId, waitMs: 50_000 } })
     expect(done.isError).toBeFalsy()
