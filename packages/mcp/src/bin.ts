@@ -5,7 +5,7 @@
  * 1 a runtime failure (store or fleet unreachable), 2 usage or configuration
  * error. Stdout carries only protocol; everything else goes to stderr.
  */
-import { errorMessage } from '@tangle-network/agent-runtime-core'
+import { createOtelExporter, createPropagatingTraceEmitter, errorMessage, type OtelExporter } from '@tangle-network/agent-runtime-core'
 import { detectExecutor, type LoopSandboxClient } from '@tangle-network/agent-runtime-core/loops'
 import { createLocalCoderDelegate } from './embedded-coder.js'
 import { createMcpServer, type DelegationMcpServer, type McpServerOptions } from './server.js'
@@ -37,6 +37,8 @@ Environment:
   DATABASE_URL                         use PostgreSQL instead of SQLite
   AGENT_RUNTIME_DELEGATION_RECOVER     'rerun' re-runs delegations cut off by a crash (once); default: mark them failed
   AGENT_RUNTIME_DELEGATION_RETAIN_DAYS days finished delegations are kept (default 30)
+  OTEL_EXPORTER_OTLP_ENDPOINT          export each delegation's loop spans over OTLP/HTTP
+  TRACE_ID, PARENT_SPAN_ID             join the caller's trace
 
 Exit codes: 0 stopped, 1 runtime failure, 2 usage or configuration error.`
 
@@ -121,15 +123,17 @@ async function loadConfig(io: McpBinIo, path: string): Promise<McpServerOptions>
 }
 
 /** Builds the default coder delegate and says where it places work. */
-async function embeddedCoder(io: McpBinIo): Promise<{ options: McpServerOptions; placement: string }> {
+async function embeddedCoder(io: McpBinIo, exporter: OtelExporter | undefined): Promise<{ options: McpServerOptions; placement: string }> {
   const env = io.env
+  // OTEL stays off unless OTEL_EXPORTER_OTLP_ENDPOINT is set; TRACE_ID / PARENT_SPAN_ID join a caller's trace.
+  const traceEmitter = exporter ? createPropagatingTraceEmitter({ exporter, env }) : undefined
   const harnesses = listEnv(env.MCP_CODER_FANOUT_HARNESSES)
   const maxConcurrency = maxConcurrentSandboxes(env.MCP_MAX_CONCURRENT_SANDBOXES)
   const key = env.TANGLE_API_KEY?.trim()
   const fleetId = env.TANGLE_FLEET_ID?.trim()
   if (!key) {
     if (fleetId) throw new UsageError(`TANGLE_FLEET_ID=${fleetId} needs TANGLE_API_KEY (fleet placement uses the Tangle sandbox); set the key or unset TANGLE_FLEET_ID`)
-    const coderDelegate = createLocalCoderDelegate({ ...(harnesses.length ? { fanoutHarnesses: harnesses } : {}), maxConcurrency })
+    const coderDelegate = createLocalCoderDelegate({ ...(harnesses.length ? { fanoutHarnesses: harnesses } : {}), maxConcurrency, traceEmitter })
     const names = harnesses.length ? harnesses.join(',') : 'claude-code,codex,opencode/zai-coding-plan/glm-5.1'
     return { options: { coderDelegate }, placement: `local (sandbox-local git worktrees; CLI agents ${names})` }
   }
@@ -144,7 +148,12 @@ async function embeddedCoder(io: McpBinIo): Promise<{ options: McpServerOptions;
   const executor = await detectExecutor({ sandboxClient: client as never, env })
   const placement = fleetId ? `fleet (fleetId=${fleetId})` : 'sibling (Tangle sandbox)'
   if (fleetId) io.stderr.write(`agent-runtime-mcp: fleet-aware delegation: fleetId=${fleetId}\n`)
-  const coderDelegate = createLocalCoderDelegate({ sandboxClient: executor as LoopSandboxClient, ...(harnesses.length ? { fanoutHarnesses: harnesses } : {}), maxConcurrency })
+  const coderDelegate = createLocalCoderDelegate({
+    sandboxClient: executor as LoopSandboxClient,
+    ...(harnesses.length ? { fanoutHarnesses: harnesses } : {}),
+    maxConcurrency,
+    traceEmitter,
+  })
   return { options: { coderDelegate }, placement }
 }
 
@@ -192,14 +201,16 @@ export async function runMcpServerCli(argv: readonly string[], io: McpBinIo): Pr
   }
   let store: DelegationStore | undefined
   let server: DelegationMcpServer | undefined
+  let exporter: OtelExporter | undefined
   try {
+    exporter = createOtelExporter({ env: io.env })
     let options: McpServerOptions
     let placement: string
     if (args.config) {
       options = await loadConfig(io, args.config)
       placement = `from ${args.config}`
     } else {
-      ;({ options, placement } = await embeddedCoder(io))
+      ;({ options, placement } = await embeddedCoder(io, exporter))
     }
     if (io.env.MCP_DISABLE_CODER?.trim()) delete options.coderDelegate
     if (io.env.MCP_DISABLE_RESEARCHER?.trim()) delete options.researcherDelegate
@@ -225,6 +236,7 @@ export async function runMcpServerCli(argv: readonly string[], io: McpBinIo): Pr
     say(errorMessage(err))
     await server?.stop().catch(() => {})
     await store?.close().catch(() => {})
+    await exporter?.shutdown()
     if (err instanceof UsageError) {
       io.stderr.write(`${MCP_BIN_USAGE}\n`)
       return 2
@@ -235,5 +247,6 @@ export async function runMcpServerCli(argv: readonly string[], io: McpBinIo): Pr
   say(`${reason}: stopping (no new calls; running delegations are recovered at the next start)`)
   await server.stop()
   await store?.close()
+  await exporter?.shutdown()
   return 0
 }

@@ -14,7 +14,7 @@ import {
   multiHarnessCoderFanout,
   parseHarness,
 } from '@tangle-network/agent-runtime-core/profiles'
-import type { LoopSandboxClient } from '@tangle-network/agent-runtime-core/loops'
+import type { LoopSandboxClient, LoopTraceEmitter } from '@tangle-network/agent-runtime-core/loops'
 import { commandHarness, createLocalSandboxClient, type LocalHarness } from '@tangle-network/agent-runtime-sandbox-local'
 import type { CoderDelegate, CoderDelegateOutput, DelegateCodeArgs } from './contracts.js'
 
@@ -66,6 +66,8 @@ export interface LocalCoderDelegateOptions {
   sandboxRoot?: string
   /** Longest a test or typecheck command may run, in ms. */
   commandTimeoutMs?: number
+  /** Also receives every loop trace event (for example `createPropagatingTraceEmitter` for OTEL). */
+  traceEmitter?: LoopTraceEmitter
 }
 
 function toTask(args: DelegateCodeArgs): CoderTask {
@@ -110,6 +112,7 @@ export function createLocalCoderDelegate(options: LocalCoderDelegateOptions = {}
         const p = event.payload as { iterationIndex?: number }
         if (event.kind === 'loop.iteration.started') ctx.report({ iteration: p.iterationIndex ?? 0, phase: 'starting' })
         else if (event.kind === 'loop.iteration.ended') ctx.report({ iteration: p.iterationIndex ?? 0, phase: 'completed' })
+        return options.traceEmitter?.emit(event)
       },
     }
     const loopCtx = { sandboxClient, signal: ctx.signal, traceEmitter }
