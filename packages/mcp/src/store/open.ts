@@ -6,8 +6,6 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { betterSqlite3ToSqlAdapter, pgToSqlAdapter } from '@tangle-network/agent-runtime-core'
-import Database from 'better-sqlite3'
-import pg from 'pg'
 import { SqlDelegationStore } from './sql.js'
 
 /** Default SQLite file of the bin, relative to the working directory. @experimental */
@@ -41,6 +39,8 @@ export async function openDelegationStore(options: OpenDelegationStoreOptions = 
   const prefix = options.tablePrefix ?? 'agent_runtime'
   const url = env.DATABASE_URL?.trim()
   if (url) {
+    // Drivers load only when used, so importing this package needs neither.
+    const { default: pg } = await import('pg')
     const pool = new pg.Pool({ connectionString: url, max: 4 })
     const store = new SqlDelegationStore(pgToSqlAdapter(pool), prefix, { onClose: () => pool.end() })
     try {
@@ -58,6 +58,7 @@ export async function openDelegationStore(options: OpenDelegationStoreOptions = 
   }
   const file = path.resolve(options.cwd ?? process.cwd(), env.AGENT_RUNTIME_DELEGATION_DB?.trim() || DEFAULT_DELEGATION_DB)
   mkdirSync(path.dirname(file), { recursive: true })
+  const { default: Database } = await import('better-sqlite3')
   const db = new Database(file)
   // WAL keeps readers off the writer's back; a restart sees every committed row.
   db.pragma('journal_mode = WAL')
