@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 const run = promisify(execFile)
 const ROOT = join(import.meta.dirname, '..')
 const PACKAGES = ['core', 'sandbox-local', 'conversations', 'mcp', 'improvement', 'analyst-loop', 'cli', 'agent-runtime']
-const SUBPATHS = ['', '/loops', '/agent', '/profiles', '/testing', '/mcp', '/improvement', '/analyst-loop', '/conversations', '/conversations/node', '/sandbox-local', '/cli']
+const SUBPATHS = ['', '/loops', '/agent', '/profiles', '/testing', '/mcp', '/improvement', '/analyst-loop', '/conversations', '/conversations/node', '/sandbox-local', '/cli', '/agent/node', '/analyst-loop/node']
 /** Exports each subpath must have once installed (subpaths of later issues only need to load). */
 const EXPECTED: Record<string, string[]> = {
   '': ['runAgentTaskStream', 'runAgentTask', 'ValidationError', 'decideKnowledgeReadiness', 'startRuntimeRun', 'validateChatModelId', 'createIterableBackend', 'runLoopRunnerCli'],
@@ -24,6 +24,10 @@ const EXPECTED: Record<string, string[]> = {
   '/conversations': ['InMemoryConversationJournal'],
   '/conversations/node': ['FileConversationJournal'],
   '/sandbox-local': ['createLocalSandboxClient'],
+  '/agent': ['defineAgent', 'createSandboxAct', 'createSqlTraceStore', 'exportEvalRuns'],
+  '/agent/node': ['defineAgent', 'nodeFsCheck'],
+  '/analyst-loop': ['runAnalystLoop', 'auditLoopRunner', 'createFailureClusterAnalyst'],
+  '/analyst-loop/node': ['createPromptSurface', 'createKnowledgeSurface'],
 }
 
 type Manifest = { name: string; version: string; exports: Record<string, string | Record<string, string>>; bin?: Record<string, string> }

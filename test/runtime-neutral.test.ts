@@ -14,6 +14,7 @@ const entries = [
   'packages/core/src/agent/index.ts',
   'packages/core/src/testing/index.ts',
   'packages/conversations/src/index.ts',
+  'packages/analyst-loop/src/index.ts',
 ]
 
 async function bundleNeutral(entry: string) {

@@ -2,7 +2,8 @@ import { defineConfig } from 'tsup'
 
 export default defineConfig({
   entry: {
-    "index": "src/index.ts"
+    "index": "src/index.ts",
+    "node/index": "src/node/index.ts"
   },
   format: ['esm'],
   dts: true,
@@ -10,5 +11,7 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   platform: 'neutral',
+  // Only the `./node` entry (surface adapters: git, files) imports Node built-ins.
+  external: [/^node:/],
   tsconfig: 'tsconfig.build.json',
 })

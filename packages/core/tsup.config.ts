@@ -5,6 +5,7 @@ export default defineConfig({
     "index": "src/index.ts",
     "loops/index": "src/loops/index.ts",
     "agent/index": "src/agent/index.ts",
+    "agent/node": "src/agent/node.ts",
     "profiles/index": "src/profiles/index.ts",
     "testing/index": "src/testing/index.ts"
   },
@@ -14,5 +15,7 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   platform: 'neutral',
+  // Only the `/agent/node` entry imports Node built-ins.
+  external: [/^node:/],
   tsconfig: 'tsconfig.build.json',
 })
