@@ -13,7 +13,7 @@ export const FIXTURE_NOW = Date.UTC(2026, 11, 1, 9, 0, 0)
 export const fixtureEnv = (dir: string): Record<string, string> => ({ AGENT_RUNTIME_DELEGATION_DB: join(dir, '.agent-runtime', 'delegations.db') })
 
 /** Runs one pattern run into the repository's stores with a stepping clock. */
-export async function recordRun(dir: string, opts: { runId: string; level?: AutonomyLevel; ticks?: number; script?: ScriptedTickScript; start?: number }) {
+export async function recordRun(dir: string, opts: { runId: string; level?: AutonomyLevel; ticks?: number; script?: ScriptedTickScript; start?: number; dailyCap?: number }) {
   const registry = loadLoopRegistry(join(dir, 'registry.yaml'))
   const traces = await openTraceStore(join(dir, '.agent-runtime', 'traces.db'))
   let t = opts.start ?? FIXTURE_NOW
@@ -29,6 +29,7 @@ export async function recordRun(dir: string, opts: { runId: string; level?: Auto
       clock: () => (t += 700),
       traces: traces.traces,
       runId: opts.runId,
+      ...(opts.dailyCap ? { dailyCap: opts.dailyCap } : {}),
     })
   } finally {
     await traces.close()
@@ -68,3 +69,38 @@ export async function populatedRepo(dirs: string[]): Promise<string> {
 
 /** Opens the console stores of a fixture repository (SQLite). */
 export const openFixtureStores = (dir: string) => openConsoleStores({ cwd: dir, env: fixtureEnv(dir) })
+
+/** Holds each tick of a scripted run inside its implement step until the test releases it. */
+export function tickGate() {
+  const entered = new Map<number, () => void>()
+  const enteredP = new Map<number, Promise<void>>()
+  const released = new Map<number, () => void>()
+  const releasedP = new Map<number, Promise<void>>()
+  const slot = (map: Map<number, Promise<void>>, res: Map<number, () => void>, n: number) => {
+    if (!map.has(n)) map.set(n, new Promise<void>((r) => res.set(n, r)))
+    return map.get(n)!
+  }
+  let tick = 0
+  return {
+    /** Pass as `afterImplement` of the scripted backend. */
+    async afterImplement() {
+      const n = ++tick
+      slot(enteredP, entered, n)
+      entered.get(n)!()
+      await slot(releasedP, released, n)
+    },
+    /** Resolves once tick `n` is inside its implement step; rejects naming the tick when it never gets there. */
+    entered: (n: number, timeoutMs = 60_000) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`tick ${n} never reached its implement step within ${timeoutMs} ms`)), timeoutMs)
+        slot(enteredP, entered, n).then(() => {
+          clearTimeout(timer)
+          resolve()
+        })
+      }),
+    release(n: number) {
+      slot(releasedP, released, n)
+      released.get(n)!()
+    },
+  }
+}
