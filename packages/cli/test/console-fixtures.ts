@@ -57,8 +57,8 @@ export async function recordDelegations(dir: string) {
 }
 
 /** A repository with: an accepted run, a rejected run (failed checks), an L1 run (patch), and delegations. */
-export async function populatedRepo(dirs: string[]): Promise<string> {
-  const dir = gitRepo(dirs)
+export async function populatedRepo(dirs: string[], registry?: string): Promise<string> {
+  const dir = registry ? gitRepo(dirs, registry) : gitRepo(dirs)
   // Yesterday's runs stay under the 12,000-token cap of registry.yaml; today's is 10,000 of it.
   await recordRun(dir, { runId: 'run-rejected', script: { approve: false }, start: FIXTURE_NOW - 86_400_000 })
   await recordRun(dir, { runId: 'run-proposed', level: 'L1', start: FIXTURE_NOW - 86_400_000 + 60_000 })
