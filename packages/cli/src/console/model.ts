@@ -124,7 +124,7 @@ export function buildTraceTree(events: readonly TraceEventRecord[]): LoopView[] 
       case 'loop.iteration.ended': {
         const loop = open()
         const it = iteration(round(loop, num(p.roundIndex) ?? 0), num(p.iterationIndex) ?? 0)
-        const v = p.verdict as { valid?: unknown; score?: unknown; notes?: unknown } | undefined
+        const v = p.verdict as { valid?: unknown; score?: unknown; notes?: unknown; failedChecks?: unknown } | undefined
         Object.assign(it, {
           state: 'ended',
           agentRunName: str(p.agentRunName) ?? it.agentRunName,
@@ -132,7 +132,8 @@ export function buildTraceTree(events: readonly TraceEventRecord[]): LoopView[] 
           score: num(v?.score),
           notes: str(v?.notes),
           outcome: str(p.outcome),
-          failedChecks: strs(p.failedChecks),
+          // Pattern ticks put failed checks beside the verdict; coder verdicts carry them inside it.
+          failedChecks: [...new Set([...strs(p.failedChecks), ...strs(v?.failedChecks)])],
           patch: str(p.patch),
           files: strs(p.files),
           costUsd: num(p.costUsd),

@@ -62,7 +62,7 @@ function iterationNode(it: IterationView, winner: boolean): Html {
   const verdict = it.state === 'running' ? status('running') : it.valid === undefined ? '' : status(it.valid ? 'ok' : 'bad')
   return h`<li class="iteration" data-iteration="${String(it.index)}"><div class="node"><b>iteration ${String(it.index)}</b>${it.agentRunName ? h` <span class="muted">${it.agentRunName}</span>` : ''} ${verdict}${winner ? h` <b>winner</b>` : ''}
 ${it.outcome ? h` · outcome <b>${it.outcome}</b>` : ''}${it.score !== undefined ? h` · score ${it.score.toFixed(2)}` : ''} · ${fmtTokens(it.tokens)} tokens · ${fmtUsd(it.costUsd)} · ${fmtMs(it.durationMs)}
-${it.notes ? h`<div class="muted">verdict: ${it.notes}</div>` : ''}${it.preview ? h`<div class="muted">${it.preview}</div>` : ''}${it.error ? h`<div class="st-bad">${it.error}</div>` : ''}
+${it.notes ? h`<div class="muted">verdict: ${it.notes}</div>` : ''}${it.preview ? (it.preview.length > 120 ? h`<details><summary>output: ${it.preview.slice(0, 100)}…</summary><pre>${it.preview}</pre></details>` : h`<div class="muted">${it.preview}</div>`) : ''}${it.error ? h`<div class="st-bad">${it.error}</div>` : ''}
 ${it.failedChecks.length ? h`<ul class="checks">${join(it.failedChecks.map((c) => h`<li>✗ ${c}</li>`))}</ul>` : ''}
 ${it.files.length ? h`<div class="muted">files: ${it.files.join(', ')}</div>` : ''}${it.patch ? h`<details><summary>patch (${String(it.patch.split('\n').length)} lines)</summary><pre>${it.patch}</pre></details>` : ''}</div></li>`
 }
