@@ -34,7 +34,7 @@ export const LOOP_CLI_USAGE = `usage: agent-runtime-loop <list|plan|run|console>
   agent-runtime-loop plan <pattern> [--level L0|L1|L2|L3] [--registry path]
   agent-runtime-loop run <pattern> [--level ${AUTONOMY_LEVELS.join('|')}] [--dry-run] [--ticks N] [--backend mock|claude]
                          [--daily-cap TOKENS] [--registry path] [--timeout MS]
-  agent-runtime-loop console [--port 4319] [--host 127.0.0.1] [--token T] [--registry path]
+  agent-runtime-loop console [--port 4319] [--host 127.0.0.1] [--token T] [--registry path] [--workspace ID]
   agent-runtime-loop --mode <${DELEGATED_LOOP_MODES.join('|')}> --config <path to module> [--timeout MS]
   agent-runtime-loop --help | --version
 

@@ -27,7 +27,7 @@ export async function openRunTraces(root: string, env: Record<string, string | u
 }
 
 /**
- * `agent-runtime-loop console [--port 4319] [--host 127.0.0.1] [--token T] [--registry path]`:
+ * `agent-runtime-loop console [--port 4319] [--host 127.0.0.1] [--token T] [--registry path] [--workspace ID]`:
  * serves the console until the signal aborts (Ctrl-C). Prints
  * `{"url": …, "stores": …}` on stdout once listening; exit 0 after a clean stop.
  * @experimental
@@ -41,7 +41,8 @@ export async function consoleCommand(a: Args, io: LoopCliIo): Promise<number> {
   const host = flag(a, 'host') ?? '127.0.0.1'
   const token = flag(a, 'token') ?? io.env[CONSOLE_TOKEN_ENV]?.trim() ?? undefined
   const registry = flag(a, 'registry')
-  const opened = await openConsoleStores({ cwd: io.cwd, env: io.env, ...(registry ? { registry } : {}) })
+  const workspace = flag(a, 'workspace')
+  const opened = await openConsoleStores({ cwd: io.cwd, env: io.env, ...(registry ? { registry } : {}), ...(workspace ? { workspace } : {}) })
   try {
     const server = await startConsoleServer({ stores: opened.stores, host, port, ...(token ? { token } : {}) })
     io.stdout.write(safeJson({ url: server.url, host, port: server.port, stores: opened.describe, token: token ? 'required' : 'none' }))

@@ -121,7 +121,11 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): ConsoleHan
   app.get('/assets/console.css', (c) => c.body(CONSOLE_CSS, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'max-age=300' }))
   app.get('/assets/console.js', (c) => c.body(CONSOLE_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'max-age=300' }))
 
-  const runsBody = async () => (stores.traces ? runsPage(await listRunSummaries(stores.traces, clock())) : missingStore('trace', 'Pass stores.traces (createSqlTraceStore) to see runs.'))
+  const runsBody = async () => {
+    const loops = stores.traces ? await listRunSummaries(stores.traces, clock()) : undefined
+    const rr = stores.runRows
+    return runsPage(loops, rr ? { workspaceId: rr.workspaceId, rows: await rr.adapter.listByWorkspace(rr.workspaceId, { limit: 100 }) } : undefined)
+  }
   app.get('/', async (c) => page(c, { title: 'Runs', nav: 'runs', body: await runsBody() }))
   app.get('/runs', async (c) => page(c, { title: 'Runs', nav: 'runs', body: await runsBody() }))
 

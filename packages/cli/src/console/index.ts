@@ -5,4 +5,4 @@ export { type ConsoleHandler, type ConsoleHandlerOptions, createConsoleHandler }
 export { type BudgetRow, budgetRows, buildTraceTree, type IterationView, type LoopView, listRunSummaries, type RoundView, type RunSummary, summarizeRun } from './model.js'
 export { DEFAULT_TRACE_DB, fileKillSwitch, type OpenConsoleStoresOptions, type OpenedConsoleStores, type OpenedTraceStore, openConsoleStores, openTraceStore } from './open.js'
 export { type ConsoleServer, type ConsoleServerOptions, DEFAULT_CONSOLE_PORT, startConsoleServer } from './serve.js'
-export type { ConsoleBudget, ConsoleBudgetPattern, ConsoleDelegationStore, ConsoleKillSwitch, ConsoleStores } from './stores.js'
+export type { ConsoleBudget, ConsoleBudgetPattern, ConsoleDelegationStore, ConsoleKillSwitch, ConsoleRunRows, ConsoleStores } from './stores.js'

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { betterSqlite3ToSqlAdapter, pgToSqlAdapter } from '@tangle-network/agent-runtime-core'
+import { betterSqlite3ToSqlAdapter, createSqlRuntimeRunAdapter, pgToSqlAdapter, type SqlAdapter } from '@tangle-network/agent-runtime-core'
 import { createSqlTraceStore, type SqlTraceStore } from '@tangle-network/agent-runtime-core/agent'
 import { openDelegationStore } from '@tangle-network/agent-runtime-mcp'
 import { createKillSwitch, openBudgetLedger } from '../node-io.js'
@@ -31,24 +31,13 @@ export interface OpenedTraceStore {
  * const { traces, close } = await openTraceStore(process.env.DATABASE_URL ?? '.agent-runtime/traces.db')
  */
 export async function openTraceStore(target: string): Promise<OpenedTraceStore> {
-  if (/^postgres(ql)?:\/\//.test(target)) {
-    const pg = (await import('pg')).default
-    const pool = new pg.Pool({ connectionString: target, max: 2 })
-    const traces = createSqlTraceStore(pgToSqlAdapter(pool))
-    await traces.migrate().catch(async (err) => {
-      await pool.end().catch(() => undefined)
-      throw err
-    })
-    return { traces, close: () => pool.end(), describe: 'postgresql' }
-  }
-  mkdirSync(dirname(target), { recursive: true })
-  const Database = (await import('better-sqlite3')).default
-  const db = new Database(target)
-  db.pragma('journal_mode = WAL')
-  db.pragma('busy_timeout = 10000')
-  const traces = createSqlTraceStore(betterSqlite3ToSqlAdapter(db))
-  await traces.migrate()
-  return { traces, close: async () => void db.close(), describe: `sqlite:${target}` }
+  const { sql, close } = await openSql(target)
+  const traces = createSqlTraceStore(sql)
+  await traces.migrate().catch(async (err) => {
+    await close()
+    throw err
+  })
+  return { traces, close, describe: /^postgres/.test(target) ? 'postgresql' : `sqlite:${target}` }
 }
 
 /**
@@ -75,11 +64,37 @@ export function fileKillSwitch(root: string, options: { env?: Record<string, str
   }
 }
 
+async function openSql(target: string): Promise<{ sql: SqlAdapter; close(): Promise<void> }> {
+  if (/^postgres(ql)?:\/\//.test(target)) {
+    const pg = (await import('pg')).default
+    const pool = new pg.Pool({ connectionString: target, max: 2 })
+    return { sql: pgToSqlAdapter(pool), close: () => pool.end() }
+  }
+  mkdirSync(dirname(target), { recursive: true })
+  const Database = (await import('better-sqlite3')).default
+  const db = new Database(target)
+  db.pragma('journal_mode = WAL')
+  db.pragma('busy_timeout = 10000')
+  return { sql: betterSqlite3ToSqlAdapter(db), close: async () => void db.close() }
+}
+
+async function openRunRows(target: string) {
+  const { sql, close } = await openSql(target)
+  const adapter = createSqlRuntimeRunAdapter(sql)
+  await adapter.migrate().catch(async (err) => {
+    await close()
+    throw err
+  })
+  return { adapter, close }
+}
+
 /** Options of {@link openConsoleStores}. @experimental */
 export interface OpenConsoleStoresOptions {
   /** Where `.agent-runtime/`, `STATE.md` and `registry.yaml` live. Default `process.cwd()`. */
   cwd?: string
   env?: Record<string, string | undefined>
+  /** Show the runtime run rows (`agent_runtime_runs`) of this workspace: from `DATABASE_URL`, else `AGENT_RUNTIME_RUNS_DB` (default `.agent-runtime/runs.db`). */
+  workspace?: string
   /** registry.yaml whose patterns (and caps) the budget page shows. Default `<cwd>/registry.yaml` when present. */
   registry?: string
 }
@@ -122,8 +137,16 @@ export async function openConsoleStores(options: OpenConsoleStoresOptions = {}):
         patterns.push({ id: p.id, name: p.name ?? p.id, ...(plan.dailyTokenCap !== undefined ? { dailyTokenCap: plan.dailyTokenCap } : {}) })
       }
     }
+    const runRows = options.workspace ? await openRunRows(url || resolve(cwd, env.AGENT_RUNTIME_RUNS_DB?.trim() || '.agent-runtime/runs.db')) : undefined
+    if (runRows) closers.push(runRows.close)
     return {
-      stores: { traces: traces.traces, delegations: delegations.store, budget: { ledger: ledger.ledger, patterns }, killSwitch: fileKillSwitch(cwd, { env }) },
+      stores: {
+        traces: traces.traces,
+        delegations: delegations.store,
+        budget: { ledger: ledger.ledger, patterns },
+        killSwitch: fileKillSwitch(cwd, { env }),
+        ...(runRows && options.workspace ? { runRows: { workspaceId: options.workspace, adapter: runRows.adapter } } : {}),
+      },
       close: closeAll,
       describe: `traces ${traces.describe} · delegations ${delegations.describe} · ledger ${ledger.describe}`,
     }

@@ -1,4 +1,4 @@
-import type { BudgetLedger } from '@tangle-network/agent-runtime-core'
+import type { BudgetLedger, RuntimeRunRow } from '@tangle-network/agent-runtime-core'
 import type { TraceStore } from '@tangle-network/agent-runtime-core/agent'
 import type { DelegationListFilter, DelegationRecord, FeedbackRecord } from '@tangle-network/agent-runtime-mcp'
 
@@ -38,10 +38,18 @@ export interface ConsoleKillSwitch {
   clearHint?: string
 }
 
+/** Runtime run rows (`startRuntimeRun` + `createSqlRuntimeRunAdapter`) of one workspace. @experimental */
+export interface ConsoleRunRows {
+  workspaceId: string
+  adapter: { listByWorkspace(workspaceId: string, options?: { limit?: number }): Promise<RuntimeRunRow[]> }
+}
+
 /** What the console reads (and, for kill and cancel, writes). Every store is optional; a page without its store says so. @experimental */
 export interface ConsoleStores {
   /** Run rows and loop traces (`createSqlTraceStore`). */
   traces?: TraceStore
+  /** Task and chat run rows of one workspace, shown under the loops on the runs page. */
+  runRows?: ConsoleRunRows
   delegations?: ConsoleDelegationStore
   budget?: ConsoleBudget
   killSwitch?: ConsoleKillSwitch

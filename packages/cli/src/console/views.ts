@@ -1,4 +1,5 @@
 /** Server-rendered pages of the console (hono/html escapes every value). */
+import type { RuntimeRunRow } from '@tangle-network/agent-runtime-core'
 import type { DelegationRecord, FeedbackRecord } from '@tangle-network/agent-runtime-mcp'
 import { html, raw } from 'hono/html'
 import type { HtmlEscapedString } from 'hono/utils/html'
@@ -54,8 +55,20 @@ export function runsTable(rows: readonly RunSummary[]): Html {
   return h`<table id="runs"><thead><tr><th>Run</th><th>Mode or pattern</th><th>Status</th><th>Iterations</th><th>Tokens</th><th>Cost</th><th>Duration</th><th>Started (UTC)</th></tr></thead><tbody>${join(body)}</tbody></table>`
 }
 
-export function runsPage(rows: readonly RunSummary[]): Html {
-  return h`<h1>Runs</h1><p class="live-dot">Live: this table updates as loops run.</p><div data-live="/live/runs">${runsTable(rows)}</div>`
+export function runsPage(rows: readonly RunSummary[] | undefined, taskRuns?: { workspaceId: string; rows: readonly RuntimeRunRow[] }): Html {
+  const loops = rows ? h`<p class="live-dot">Live: this table updates as loops run.</p><div data-live="/live/runs">${runsTable(rows)}</div>` : missingStore('trace', 'Pass stores.traces (createSqlTraceStore) to see loop runs.')
+  return h`<h1>Runs</h1>${loops}${taskRuns ? runRowsTable(taskRuns.workspaceId, taskRuns.rows) : ''}`
+}
+
+/** Runtime run rows (tasks and chat turns) of one workspace. */
+export function runRowsTable(workspaceId: string, rows: readonly RuntimeRunRow[]): Html {
+  const head = h`<h2>Task runs · workspace ${workspaceId}</h2>`
+  if (rows.length === 0) return h`${head}<p class="muted">No run rows in this workspace.</p>`
+  const body = rows.map(
+    (r) => h`<tr data-run-row="${r.id}"><td>${r.id}</td><td>${r.taskId}${r.domain ? h` <span class="muted">${r.domain}</span>` : ''}${r.agentId ? h`<div class="muted">${r.agentId}</div>` : ''}</td><td>${status(r.status)}</td>
+<td class="n">${fmtTokens(r.cost.tokensIn)} / ${fmtTokens(r.cost.tokensOut)}</td><td class="n">${fmtUsd(r.cost.costUsd)}</td><td class="n">${fmtMs(r.cost.wallMs)}</td><td>${r.startedAt.replace('T', ' ').slice(0, 19)}</td><td>${r.error ? h`<span class="st-bad">${r.error}</span>` : (r.resultSummary ?? '')}</td></tr>`,
+  )
+  return h`${head}<table id="run-rows"><thead><tr><th>Run</th><th>Task</th><th>Status</th><th>Tokens in / out</th><th>Cost</th><th>Wall</th><th>Started (UTC)</th><th>Result</th></tr></thead><tbody>${join(body)}</tbody></table>`
 }
 
 function iterationNode(it: IterationView, winner: boolean): Html {
