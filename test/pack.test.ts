@@ -28,6 +28,7 @@ const EXPECTED: Record<string, string[]> = {
   '/agent/node': ['defineAgent', 'nodeFsCheck'],
   '/analyst-loop': ['runAnalystLoop', 'auditLoopRunner', 'createFailureClusterAnalyst'],
   '/analyst-loop/node': ['createPromptSurface', 'createKnowledgeSurface'],
+  '/cli': ['createConsoleHandler', 'startConsoleServer', 'openConsoleStores'],
 }
 
 type Manifest = { name: string; version: string; exports: Record<string, string | Record<string, string>>; bin?: Record<string, string> }

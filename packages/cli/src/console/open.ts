@@ -7,7 +7,6 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { betterSqlite3ToSqlAdapter, createSqlRuntimeRunAdapter, pgToSqlAdapter, type SqlAdapter } from '@tangle-network/agent-runtime-core'
 import { createSqlTraceStore, type SqlTraceStore } from '@tangle-network/agent-runtime-core/agent'
-import { openDelegationStore } from '@tangle-network/agent-runtime-mcp'
 import { createKillSwitch, openBudgetLedger } from '../node-io.js'
 import { loadLoopRegistry } from '../patterns.js'
 import { buildPlan } from '../plan.js'
@@ -125,6 +124,8 @@ export async function openConsoleStores(options: OpenConsoleStoresOptions = {}):
   try {
     const traces = await openTraceStore(url || resolve(cwd, env.AGENT_RUNTIME_TRACE_DB?.trim() || DEFAULT_TRACE_DB))
     closers.push(traces.close)
+    // Loaded on use, so importing the cli never loads the MCP server package.
+    const { openDelegationStore } = await import('@tangle-network/agent-runtime-mcp')
     const delegations = await openDelegationStore({ env, cwd })
     closers.push(() => delegations.store.close())
     const ledger = await openBudgetLedger(url || join(cwd, '.agent-runtime', 'ledger.db'))
