@@ -21,6 +21,7 @@ import { formatRunReport, runPattern } from './runner.js'
 import { safeJson } from './safe-json.js'
 import { createGitWorkspace } from './worktree.js'
 import { consoleCommand, openRunTraces } from './console/command.js'
+import { recordModeRun } from './console/mode-runs.js'
 
 /** Exit codes: 0 ok, 1 the run failed (or timed out), 2 usage or config error, 3 halted by the budget or the kill-switch. @experimental */
 export const LOOP_CLI_EXIT = { ok: 0, failed: 1, usage: 2, halted: 3 } as const
@@ -214,12 +215,16 @@ export async function runLoopCli(argv: readonly string[], io: LoopCliIo): Promis
   const name = parsed.positional[0]
   const work = (async (): Promise<number> => {
     if (parsed.flags.mode !== undefined || parsed.flags.config !== undefined) {
-      return runLoopRunnerCli(argv.filter((a, i) => !(a === '--timeout' || a.startsWith('--timeout=') || argv[i - 1] === '--timeout')), {
-        stdout: { write: (s) => io.stdout.write(s) },
-        stderr: { write: (s) => io.stderr.write(s) },
-        importModule: (p) => import(pathToFileURL(resolve(io.cwd, p)).href),
-        signal: controller.signal,
-      })
+      // The run row lets the console list mode runs beside pattern runs.
+      const traces = typeof parsed.flags.mode === 'string' ? await openRunTraces(io.cwd, io.env) : undefined
+      const run = (capture: (sink: { write(s: string): unknown }) => { write(s: string): unknown }) =>
+        runLoopRunnerCli(argv.filter((a, i) => !(a === '--timeout' || a.startsWith('--timeout=') || argv[i - 1] === '--timeout')), {
+          stdout: capture({ write: (s) => io.stdout.write(s) }),
+          stderr: { write: (s) => io.stderr.write(s) },
+          importModule: (p) => import(pathToFileURL(resolve(io.cwd, p)).href),
+          signal: controller.signal,
+        })
+      return recordModeRun(traces?.traces, String(parsed.flags.mode), clockFrom(io.env) ?? (() => Date.now()), run).finally(() => traces?.close())
     }
     const command = name ? LOOP_COMMANDS[name] : undefined
     if (!command) throw new UsageError(name ? `unknown command '${name}' (commands: ${Object.keys(LOOP_COMMANDS).join(', ')}, or --mode)` : 'no command given')

@@ -1,7 +1,8 @@
 /** `agent-runtime-loop console` through the real bin in a child process, over what `agent-runtime-loop run` recorded. */
 import { spawn } from 'node:child_process'
-import { rmSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { createConsoleHandler, openConsoleStores } from '@tangle-network/agent-runtime-cli'
 import { afterAll, describe, expect, it } from 'vitest'
 import { gitRepo, runBin } from './bin-helpers.js'
 
@@ -57,6 +58,23 @@ describe('agent-runtime-loop console', () => {
     const bad = await runBin(['console', '--port', 'x'], dir, env(dir))
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain("--port must be an integer 0..65535 (0 picks a free one), got 'x'")
+  }, 60_000)
+
+  it('--mode runs get a run row too: the console lists them by mode with their outcome', async () => {
+    const dir = gitRepo(dirs)
+    writeFileSync(join(dir, 'loops.mjs'), "export default { research: async () => ({ accepted: ['a'] }), code: async () => { throw new Error('no candidate passed its tests') } }\n")
+    expect((await runBin(['--mode', 'research', '--config', 'loops.mjs'], dir, env(dir))).code).toBe(0)
+    expect((await runBin(['--mode', 'code', '--config', 'loops.mjs'], dir, env(dir))).code).toBe(1)
+    const opened = await openConsoleStores({ cwd: dir, env: env(dir) })
+    try {
+      const res = await createConsoleHandler({ stores: opened.stores })(new Request('http://127.0.0.1:4319/'))
+      const rows = [...(await res.text()).matchAll(/<tr data-run="([^"]+)">([\s\S]*?)<\/tr>/g)].map((m) => m[2]!.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim())
+      expect(rows).toHaveLength(2)
+      expect(rows.find((r) => r.includes('mode:research'))).toMatch(/mode:research completed/)
+      expect(rows.find((r) => r.includes('mode:code'))).toMatch(/mode:code failed/)
+    } finally {
+      await opened.close()
+    }
   }, 60_000)
 
   it('--help lists the console', async () => {
