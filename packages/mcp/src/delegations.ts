@@ -257,7 +257,13 @@ export class DelegationManager {
     let writes: Promise<unknown> = Promise.resolve()
     // Progress writes are chained so an older report never overwrites a newer one.
     const persist = (update: { progress?: DelegationProgress; costUsd?: number }) => {
-      writes = writes.then(() => this.store.progress(taskId, record.version, update, this.now())).catch((err) => this.onError(`delegation ${taskId}: progress not saved: ${errorMessage(err)}`))
+      writes = writes
+        .then(() => this.store.progress(taskId, record.version, update, this.now()))
+        .then((saved) => {
+          // A refused write means the row left `running` elsewhere (a cancel from the loop console or another process): stop the work.
+          if (!saved && !controller.signal.aborted) controller.abort(new Error(`delegation ${taskId} was cancelled or recovered outside this process`))
+        })
+        .catch((err) => this.onError(`delegation ${taskId}: progress not saved: ${errorMessage(err)}`))
     }
     const ctx = {
       signal: controller.signal,
