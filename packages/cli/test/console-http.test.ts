@@ -92,15 +92,25 @@ describe('pages render their data on the server', () => {
     expect(html).toContain('aria-valuenow="83"')
   })
 
-  it('live: /live/runs streams the runs table as an SSE update event', async () => {
-    const res = await fetch(`${server.url}/live/runs`)
+  const firstEvent = async (path: string) => {
+    const res = await fetch(`${server.url}${path}`)
     expect(res.headers.get('content-type')).toContain('text/event-stream')
     const reader = res.body!.getReader()
     let buf = ''
     while (!buf.includes('\n\n')) buf += new TextDecoder().decode((await reader.read()).value)
     await reader.cancel()
-    expect(buf).toMatch(/^event: update\ndata: <table id="runs">/)
-    expect(buf).toContain('data-run="run-accepted"')
+    return buf
+  }
+
+  it('live: /live/runs, /live/delegations and /live/budget stream their table as an SSE update event', async () => {
+    const runs = await firstEvent('/live/runs')
+    expect(runs).toMatch(/^event: update\ndata: <table id="runs">/)
+    expect(runs).toContain('data-run="run-accepted"')
+    expect(await firstEvent('/live/delegations')).toMatch(/^event: update\ndata: <table id="delegations">[\s\S]*data-delegation="dlg-done"/)
+    expect(await firstEvent('/live/budget')).toMatch(/^event: update\ndata: <table id="budget">[\s\S]*data-pattern="daily-triage"/)
+    // A finished run's stream sends its tree once, then ends.
+    const tree = await firstEvent('/live/runs/run-accepted')
+    expect(tree).toMatch(/^event: update\ndata: <p id="run-status">/)
   })
 
   it('serves its own assets (no CDN): every page links only local CSS and JS', async () => {

@@ -11,7 +11,7 @@ import { streamSSE } from 'hono/streaming'
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.js'
 import { budgetRows, buildTraceTree, listRunSummaries, summarizeRun } from './model.js'
 import type { ConsoleStores } from './stores.js'
-import { budgetPage, confirmPage, delegationsPage, type LayoutInput, layout, messagePage, missingStore, runPage, runsPage, runsTable, traceTree } from './views.js'
+import { budgetPage, budgetTable, confirmPage, delegationsPage, delegationsTable, type LayoutInput, layout, messagePage, missingStore, runPage, runsPage, runsTable, traceTree } from './views.js'
 
 /** Options of {@link createConsoleHandler}. @experimental */
 export interface ConsoleHandlerOptions {
@@ -170,12 +170,24 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): ConsoleHan
     }),
   )
 
-  app.get('/delegations', async (c) => {
-    if (!stores.delegations) return page(c, { title: 'Delegations', nav: 'delegations', body: missingStore('delegation', 'Pass stores.delegations (openDelegationStore).') })
+  const loadDelegations = async () => {
+    if (!stores.delegations) return undefined
     const rows = await stores.delegations.list({ limit: 200 })
     const feedback = rows.length ? await stores.delegations.feedbackForDelegations(rows.map((r) => r.taskId)) : []
-    return page(c, { title: 'Delegations', nav: 'delegations', body: delegationsPage(rows, feedback) })
+    return { rows, feedback }
+  }
+  app.get('/delegations', async (c) => {
+    const got = await loadDelegations()
+    if (!got) return page(c, { title: 'Delegations', nav: 'delegations', body: missingStore('delegation', 'Pass stores.delegations (openDelegationStore).') })
+    return page(c, { title: 'Delegations', nav: 'delegations', body: delegationsPage(got.rows, got.feedback) })
   })
+  app.get('/live/delegations', (c) =>
+    live(c, async () => {
+      const got = await loadDelegations()
+      return got ? { html: delegationsTable(got.rows, got.feedback).toString(), done: false } : undefined
+    }),
+  )
+  app.get('/live/budget', (c) => live(c, async () => (stores.budget ? { html: budgetTable(await budgetRows(stores.budget, clock())).toString(), done: false } : undefined)))
   app.get('/delegations/:id/cancel', async (c) => {
     const id = c.req.param('id')
     const d = await stores.delegations?.get(id)
@@ -183,7 +195,7 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): ConsoleHan
     return page(c, {
       title: 'Cancel delegation',
       nav: 'delegations',
-      body: confirmPage({ heading: `Cancel delegation ${id}?`, detail: `It is ${d.status}. Cancelling marks it cancelled in the store; its server stops it and refuses any late result.`, action: `/delegations/${encodeURIComponent(id)}/cancel`, button: 'Cancel delegation', csrf, back: '/delegations' }),
+      body: confirmPage({ heading: `Cancel delegation ${id}?`, detail: `It is ${d.status}. Cancelling marks it cancelled in the store; the server running it aborts it at its next progress report and refuses any late result.`, action: `/delegations/${encodeURIComponent(id)}/cancel`, button: 'Cancel delegation', csrf, back: '/delegations' }),
     })
   })
   app.post('/delegations/:id/cancel', async (c) => {

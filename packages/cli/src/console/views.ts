@@ -106,7 +106,12 @@ function delegationResult(d: DelegationRecord): Html {
 }
 
 export function delegationsPage(rows: readonly DelegationRecord[], feedback: readonly FeedbackRecord[]): Html {
-  if (rows.length === 0) return h`<h1>Delegations</h1><p class="muted">No delegations yet.</p>`
+  return h`<h1>Delegations</h1><div data-live="/live/delegations">${delegationsTable(rows, feedback)}</div>`
+}
+
+/** The delegations table (also the SSE fragment of `/live/delegations`). */
+export function delegationsTable(rows: readonly DelegationRecord[], feedback: readonly FeedbackRecord[]): Html {
+  if (rows.length === 0) return h`<p class="muted">No delegations yet.</p>`
   const body = rows.map((d) => {
     const fb = feedback.filter((f) => f.refersTo.ref === d.taskId)
     const live = d.status === 'pending' || d.status === 'running'
@@ -115,11 +120,16 @@ export function delegationsPage(rows: readonly DelegationRecord[], feedback: rea
 <td>${fb.length ? h`<ul>${join(fb.map((f) => h`<li>${f.capturedAt.slice(0, 19)} · ${f.by} · ${f.rating.score.toFixed(2)}${f.rating.label ? ` ${f.rating.label}` : ''}: ${f.rating.notes}</li>`))}</ul>` : h`<span class="muted">none</span>`}</td>
 <td>${live ? h`<a class="kill" href="/delegations/${encodeURIComponent(d.taskId)}/cancel">Cancel…</a>` : ''}</td></tr>`
   })
-  return h`<h1>Delegations</h1><table id="delegations"><thead><tr><th>Task</th><th>Status</th><th>Progress</th><th>Cost</th><th>Result</th><th>Feedback</th><th></th></tr></thead><tbody>${join(body)}</tbody></table>`
+  return h`<table id="delegations"><thead><tr><th>Task</th><th>Status</th><th>Progress</th><th>Cost</th><th>Result</th><th>Feedback</th><th></th></tr></thead><tbody>${join(body)}</tbody></table>`
 }
 
 export function budgetPage(rows: readonly BudgetRow[]): Html {
-  if (rows.length === 0) return h`<h1>Budget</h1><p class="muted">No patterns to show (the console reads them from registry.yaml).</p>`
+  return h`<h1>Budget${rows[0] ? ` · ${rows[0].day}` : ''}</h1><div data-live="/live/budget">${budgetTable(rows)}</div>`
+}
+
+/** The budget table (also the SSE fragment of `/live/budget`). */
+export function budgetTable(rows: readonly BudgetRow[]): Html {
+  if (rows.length === 0) return h`<p class="muted">No patterns to show (the console reads them from registry.yaml).</p>`
   const body = rows.map((r) => {
     const pct = r.used === undefined ? undefined : Math.round(r.used * 100)
     const cls = r.used === undefined ? 'bar' : r.used >= 1 ? 'bar over' : r.used >= 0.8 ? 'bar hot' : 'bar'
@@ -130,7 +140,7 @@ export function budgetPage(rows: readonly BudgetRow[]): Html {
 <td><div class="${cls}" role="meter" aria-valuenow="${String(pct ?? 0)}" aria-valuemin="0" aria-valuemax="100" title="${pct === undefined ? 'no cap' : `${pct}% of the cap`}"><span style="width:${String(Math.min(100, pct ?? 0))}%"></span></div>${pct !== undefined ? h`<span class="muted">${String(pct)}% of today's cap</span>` : ''}</td>
 <td><div class="spark" title="tokens per day, last ${String(r.history.length)} days">${join(r.history.map((d) => h`<i style="height:${String(Math.max(1, Math.round((d.tokens / peak) * 28)))}px" title="${d.day}: ${fmtTokens(d.tokens)} tokens"></i>`))}</div></td></tr>`
   })
-  return h`<h1>Budget · ${rows[0]!.day}</h1><table id="budget"><thead><tr><th>Pattern</th><th>Spent today</th><th>Daily cap</th><th>Remaining</th><th>Cost</th><th>Burn-down</th><th>Last days</th></tr></thead><tbody>${join(body)}</tbody></table>`
+  return h`<table id="budget"><thead><tr><th>Pattern</th><th>Spent today</th><th>Daily cap</th><th>Remaining</th><th>Cost</th><th>Burn-down</th><th>Last days</th></tr></thead><tbody>${join(body)}</tbody></table>`
 }
 
 export function confirmPage(p: { heading: string; detail: string; action: string; button: string; csrf: string; back: string; returnTo?: string }): Html {
