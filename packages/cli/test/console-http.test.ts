@@ -90,6 +90,10 @@ describe('pages render their data on the server', () => {
     const html = (await get('/budget')).text
     expect(html).toContain('title="2026-11-30: 10,000 tokens"')
     expect(html).toContain('aria-valuenow="83"')
+    // Today's burn curve from the traced iterations: the two ticks of run-accepted (yesterday's runs are not in it).
+    expect(html).toContain('aria-label="2 iterations today, 10,000 tokens"')
+    expect(/<polyline [^>]*points="([^"]+)"/.exec(html)?.[1]?.split(' ')).toHaveLength(5)
+    expect(html).toContain('class="cap"')
   })
 
   const firstEvent = async (path: string) => {

@@ -187,7 +187,7 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): ConsoleHan
       return got ? { html: delegationsTable(got.rows, got.feedback).toString(), done: false } : undefined
     }),
   )
-  app.get('/live/budget', (c) => live(c, async () => (stores.budget ? { html: budgetTable(await budgetRows(stores.budget, clock())).toString(), done: false } : undefined)))
+  app.get('/live/budget', (c) => live(c, async () => (stores.budget ? { html: budgetTable(await budgetRows(stores.budget, clock(), stores.traces ? { traces: stores.traces } : {})).toString(), done: false } : undefined)))
   app.get('/delegations/:id/cancel', async (c) => {
     const id = c.req.param('id')
     const d = await stores.delegations?.get(id)
@@ -209,7 +209,7 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): ConsoleHan
   })
 
   app.get('/budget', async (c) => {
-    const body = stores.budget ? budgetPage(await budgetRows(stores.budget, clock())) : missingStore('budget', 'Pass stores.budget ({ ledger, patterns }).')
+    const body = stores.budget ? budgetPage(await budgetRows(stores.budget, clock(), stores.traces ? { traces: stores.traces } : {})) : missingStore('budget', 'Pass stores.budget ({ ledger, patterns }).')
     return page(c, { title: 'Budget', nav: 'budget', body })
   })
 

@@ -213,15 +213,35 @@ export interface BudgetRow {
   used?: number
   /** The previous days' token spend, oldest first: the burn history. */
   history: { day: string; tokens: number; costUsd: number }[]
+  /** Today's cumulative tokens after each finished iteration of this pattern's runs (from the trace store), oldest first. */
+  burn: { at: number; tokens: number }[]
+}
+
+/** Today's cumulative iteration tokens of the runs whose `agentId` is the pattern id. */
+async function burnSeries(traces: TraceStore | undefined, patternId: string, today: string, tz: string, now: number): Promise<BudgetRow['burn']> {
+  if (!traces) return []
+  const runs = await traces.listRuns({ agentId: patternId, since: now - 2 * 86_400_000 })
+  const points: { at: number; tokens: number }[] = []
+  for (const run of runs) {
+    for (const e of await traces.events(run.runId, { kind: 'loop' })) {
+      if (e.type !== 'loop.iteration.ended' || ledgerDay(e.timestamp, tz) !== today) continue
+      const tokens = iterationTokens(e.payload)
+      if (tokens) points.push({ at: e.timestamp, tokens })
+    }
+  }
+  points.sort((a, b) => a.at - b.at)
+  let sum = 0
+  return points.map((p) => ({ at: p.at, tokens: (sum += p.tokens) }))
 }
 
 /**
- * Today's spend of every pattern against its cap, with the previous `days` (default 6) days.
+ * Today's spend of every pattern against its cap, with the previous `days`
+ * (default 6) days and, given the trace store, today's burn curve.
  * @experimental
  * @example
  * const rows = await budgetRows({ ledger, patterns: [{ id: 'daily-triage', dailyTokenCap: 100_000 }] }, Date.now())
  */
-export async function budgetRows(budget: ConsoleBudget, now: number, options: { days?: number } = {}): Promise<BudgetRow[]> {
+export async function budgetRows(budget: ConsoleBudget, now: number, options: { days?: number; traces?: TraceStore } = {}): Promise<BudgetRow[]> {
   const tz = budget.timezone ?? 'UTC'
   const back = options.days ?? 6
   const days = Array.from({ length: back + 1 }, (_, i) => ledgerDay(now - (back - i) * 86_400_000, tz))
@@ -241,6 +261,7 @@ export async function budgetRows(budget: ConsoleBudget, now: number, options: { 
         ...(p.dailyCostCapUsd !== undefined ? { dailyCostCapUsd: p.dailyCostCapUsd } : {}),
         ...(shares.length ? { used: Math.max(...shares) } : {}),
         history: totals,
+        burn: await burnSeries(options.traces, p.id, today, tz, now),
       }
     }),
   )

@@ -123,6 +123,27 @@ export function delegationsTable(rows: readonly DelegationRecord[], feedback: re
   return h`<table id="delegations"><thead><tr><th>Task</th><th>Status</th><th>Progress</th><th>Cost</th><th>Result</th><th>Feedback</th><th></th></tr></thead><tbody>${join(body)}</tbody></table>`
 }
 
+/** Today's burn curve: cumulative tokens per finished iteration against the cap (dashed), as inline SVG. */
+function burnChart(r: BudgetRow): Html {
+  if (r.burn.length === 0) return h`<span class="muted">no iterations traced today</span>`
+  const W = 240
+  const H = 44
+  const first = r.burn[0]!.at
+  const last = r.burn[r.burn.length - 1]!.at
+  const span = Math.max(1, last - first)
+  const top = Math.max(r.dailyTokenCap ?? 0, r.burn[r.burn.length - 1]!.tokens) || 1
+  const x = (at: number) => ((at - first) / span) * (W - 4) + 2
+  const y = (tokens: number) => H - 2 - (tokens / top) * (H - 4)
+  let prev = 0
+  const pts = [`${x(first).toFixed(1)},${y(0).toFixed(1)}`]
+  for (const p of r.burn) {
+    pts.push(`${x(p.at).toFixed(1)},${y(prev).toFixed(1)}`, `${x(p.at).toFixed(1)},${y(p.tokens).toFixed(1)}`)
+    prev = p.tokens
+  }
+  const cap = r.dailyTokenCap !== undefined ? h`<line class="cap" x1="0" x2="${String(W)}" y1="${y(r.dailyTokenCap).toFixed(1)}" y2="${y(r.dailyTokenCap).toFixed(1)}" stroke="#b3261e" stroke-dasharray="4 3"></line>` : ''
+  return h`<svg class="burn" width="${String(W)}" height="${String(H)}" viewBox="0 0 ${String(W)} ${String(H)}" role="img" aria-label="${String(r.burn.length)} iterations today, ${fmtTokens(prev)} tokens"><rect width="${String(W)}" height="${String(H)}" fill="#fff" stroke="#deded8"></rect>${cap}<polyline fill="none" stroke="#1f7a3a" stroke-width="2" points="${pts.join(' ')}"></polyline></svg>`
+}
+
 export function budgetPage(rows: readonly BudgetRow[]): Html {
   return h`<h1>Budget${rows[0] ? ` · ${rows[0].day}` : ''}</h1><div data-live="/live/budget">${budgetTable(rows)}</div>`
 }
@@ -137,10 +158,10 @@ export function budgetTable(rows: readonly BudgetRow[]): Html {
     const remaining = r.dailyTokenCap !== undefined ? Math.max(0, r.dailyTokenCap - r.tokens) : undefined
     return h`<tr data-pattern="${r.id}"><td><b>${r.name}</b><div class="muted">${r.id}</div></td><td class="n">${fmtTokens(r.tokens)}</td><td class="n">${r.dailyTokenCap !== undefined ? fmtTokens(r.dailyTokenCap) : 'no cap'}</td>
 <td class="n">${remaining !== undefined ? fmtTokens(remaining) : '—'}</td><td class="n">${fmtUsd(r.costUsd)}${r.dailyCostCapUsd !== undefined ? ` of ${fmtUsd(r.dailyCostCapUsd)}` : ''}</td>
-<td><div class="${cls}" role="meter" aria-valuenow="${String(pct ?? 0)}" aria-valuemin="0" aria-valuemax="100" title="${pct === undefined ? 'no cap' : `${pct}% of the cap`}"><span style="width:${String(Math.min(100, pct ?? 0))}%"></span></div>${pct !== undefined ? h`<span class="muted">${String(pct)}% of today's cap</span>` : ''}</td>
+<td><div class="${cls}" role="meter" aria-valuenow="${String(pct ?? 0)}" aria-valuemin="0" aria-valuemax="100" title="${pct === undefined ? 'no cap' : `${pct}% of the cap`}"><span style="width:${String(Math.min(100, pct ?? 0))}%"></span></div>${pct !== undefined ? h`<span class="muted">${String(pct)}% of today's cap</span>` : ''}</td><td>${burnChart(r)}</td>
 <td><div class="spark" title="tokens per day, last ${String(r.history.length)} days">${join(r.history.map((d) => h`<i style="height:${String(Math.max(1, Math.round((d.tokens / peak) * 28)))}px" title="${d.day}: ${fmtTokens(d.tokens)} tokens"></i>`))}</div></td></tr>`
   })
-  return h`<table id="budget"><thead><tr><th>Pattern</th><th>Spent today</th><th>Daily cap</th><th>Remaining</th><th>Cost</th><th>Burn-down</th><th>Last days</th></tr></thead><tbody>${join(body)}</tbody></table>`
+  return h`<table id="budget"><thead><tr><th>Pattern</th><th>Spent today</th><th>Daily cap</th><th>Remaining</th><th>Cost</th><th>Share of cap</th><th>Today's burn</th><th>Last days</th></tr></thead><tbody>${join(body)}</tbody></table>`
 }
 
 export function confirmPage(p: { heading: string; detail: string; action: string; button: string; csrf: string; back: string; returnTo?: string }): Html {
