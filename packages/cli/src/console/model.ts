@@ -231,7 +231,12 @@ async function burnSeries(traces: TraceStore | undefined, patternId: string, tod
   }
   points.sort((a, b) => a.at - b.at)
   let sum = 0
-  return points.map((p) => ({ at: p.at, tokens: (sum += p.tokens) }))
+  const series: BudgetRow['burn'] = []
+  for (const p of points) {
+    sum += p.tokens
+    series.push({ at: p.at, tokens: sum })
+  }
+  return series
 }
 
 /**
