@@ -88,4 +88,16 @@ describe('loop console in headless Chromium', () => {
     expect(await stillMarked(page)).toBe(true)
     await page.close()
   }, 180_000)
+
+  it('reads right with JavaScript off: the runs, the tree and the budget are in the served HTML', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false })
+    const page = await context.newPage()
+    await page.goto(server.url)
+    expect(await page.textContent('tr[data-run="live-run"]')).toContain('halted')
+    await page.click('tr[data-run="live-run"] a')
+    expect(await page.$$eval('#tree .iteration', (els) => els.length)).toBe(3)
+    await page.click('nav a[href="/budget"]')
+    expect(await page.textContent('#budget')).toContain('Daily Triage')
+    await context.close()
+  }, 60_000)
 })

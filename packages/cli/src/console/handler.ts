@@ -94,7 +94,7 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): ConsoleHan
       if (url.searchParams.has('token')) {
         url.searchParams.delete('token')
         c.header('set-cookie', `console_token=${encodeURIComponent(options.token)}; Path=/; HttpOnly; SameSite=Strict`)
-        return c.redirect(`${url.pathname}${url.search}`, 303)
+        return c.redirect(safeReturn(`${url.pathname}${url.search}`, '/'), 303)
       }
     } else {
       const host = (c.req.header('host') ?? url.host).replace(/:\d+$/, '')
