@@ -30,6 +30,7 @@ const EXPECTED: Record<string, string[]> = {
   '/agent/node': ['defineAgent', 'nodeFsCheck'],
   '/analyst-loop': ['runAnalystLoop', 'auditLoopRunner', 'createFailureClusterAnalyst'],
   '/analyst-loop/node': ['createPromptSurface', 'createKnowledgeSurface'],
+  '/cli': ['createConsoleHandler', 'startConsoleServer', 'openConsoleStores'],
 }
 
 let packed: PackedProject
@@ -87,5 +88,7 @@ console.log(JSON.stringify(out))
     const usage = await run(join(bin, 'agent-runtime-loop'), [], { cwd: project, env, timeout: 60_000 }).catch((e) => e)
     expect(usage.code).toBe(2)
     expect(usage.stderr).toContain('usage: agent-runtime-loop')
+    const mcp = await run(join(bin, 'agent-runtime-mcp'), ['--version'], { cwd: project, env, timeout: 60_000 })
+    expect(mcp.stdout.trim()).toBe(manifest('agent-runtime').version)
   })
 })

@@ -7,6 +7,7 @@
  *
  *   pnpm demo            (or: node --conditions=source --import tsx examples/coder-loop/main.ts)
  *   pnpm demo -- --keep  keeps the temp repository and worktrees for inspection
+ *   pnpm demo -- --console  also serves the loop console (http://127.0.0.1:4319) over the run until Ctrl-C
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
@@ -16,10 +17,14 @@ import { renderLoopTrace, runLoop } from '@tangle-network/agent-runtime/loops'
 import { multiHarnessCoderFanout } from '@tangle-network/agent-runtime/profiles'
 import { createLocalSandboxClient, initGitRepo } from '@tangle-network/agent-runtime/sandbox-local'
 import { candidateHarnesses } from './candidates.js'
+import { startDemoConsole } from './console.js'
 import { createProgressReporter, explainVerdicts } from './report.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const keep = process.argv.includes('--keep')
+const withConsole = process.argv.includes('--console')
+const portFlag = process.argv.indexOf('--port')
+const consolePort = portFlag > 0 ? Number(process.argv[portFlag + 1]) : 4319
 const print = (line = ''): void => {
   process.stdout.write(`${line}\n`)
 }
@@ -59,10 +64,12 @@ async function main(): Promise<number> {
   print()
 
   const reporter = createProgressReporter(print)
+  const demoConsole = withConsole ? await startDemoConsole(tmp, consolePort, print) : undefined
   try {
     // `fanout` carries the driver (whose vote picks the winner), the agent runs, the
     // output adapter, the validator, the task and the iteration cap.
-    const result = await runLoop({ ...fanout, ctx: { sandboxClient, traceEmitter: reporter } })
+    const result = await runLoop({ ...fanout, ctx: { sandboxClient, traceEmitter: demoConsole ? demoConsole.tee(reporter) : reporter } })
+    await demoConsole?.record({ ok: result.winner !== undefined, costUsd: result.iterations.reduce((sum, it) => sum + it.costUsd, 0) })
 
     print()
     print('verdicts:')
@@ -93,6 +100,7 @@ async function main(): Promise<number> {
     print(expected ? 'outcome: as expected (the fix won; the secret leak and the no-op were rejected)' : 'outcome: UNEXPECTED')
     return expected ? 0 : 1
   } finally {
+    await demoConsole?.serveUntilStopped()
     if (!keep) {
       await sandboxClient.deleteAll()
       await rm(tmp, { recursive: true, force: true })

@@ -20,6 +20,8 @@ import { buildPlan } from './plan.js'
 import { formatRunReport, runPattern } from './runner.js'
 import { safeJson } from './safe-json.js'
 import { createGitWorkspace } from './worktree.js'
+import { consoleCommand, openRunTraces } from './console/command.js'
+import { recordModeRun } from './console/mode-runs.js'
 
 /** Exit codes: 0 ok, 1 the run failed (or timed out), 2 usage or config error, 3 halted by the budget or the kill-switch. @experimental */
 export const LOOP_CLI_EXIT = { ok: 0, failed: 1, usage: 2, halted: 3 } as const
@@ -28,17 +30,20 @@ export const LOOP_CLI_EXIT = { ok: 0, failed: 1, usage: 2, halted: 3 } as const
 export const LOOP_CLOCK_ENV = 'AGENT_RUNTIME_LOOP_NOW'
 
 /** Usage text of `agent-runtime-loop`. @experimental */
-export const LOOP_CLI_USAGE = `usage: agent-runtime-loop <list|plan|run> [options] | --mode <mode> --config <path>
+export const LOOP_CLI_USAGE = `usage: agent-runtime-loop <list|plan|run|console> [options] | --mode <mode> --config <path>
   agent-runtime-loop list [--registry registry.yaml]
   agent-runtime-loop plan <pattern> [--level L0|L1|L2|L3] [--registry path]
   agent-runtime-loop run <pattern> [--level ${AUTONOMY_LEVELS.join('|')}] [--dry-run] [--ticks N] [--backend mock|claude]
                          [--daily-cap TOKENS] [--registry path] [--timeout MS]
+  agent-runtime-loop console [--port 4319] [--host 127.0.0.1] [--token T] [--registry path] [--workspace ID]
   agent-runtime-loop --mode <${DELEGATED_LOOP_MODES.join('|')}> --config <path to module> [--timeout MS]
   agent-runtime-loop --help | --version
 
   list   patterns of registry.yaml (in the working directory unless --registry)
   plan   the resolved execution plan of a pattern at a level, as JSON
   run    tick(s) of a pattern; --dry-run uses the scripted backend (no key, no network)
+  console  the loop console (runs, traces, delegations, budget, kill) at http://127.0.0.1:4319;
+         a host other than 127.0.0.1 needs --token (or AGENT_RUNTIME_CONSOLE_TOKEN); prints {"url"} on stdout
 
 exit codes: 0 ok · 1 the run failed or timed out · 2 usage or config error · 3 halted by the budget or the kill-switch
 stdout: machine-readable (JSON for list, plan, --mode; the run report for run, JSON with --json)
@@ -144,7 +149,9 @@ export const LOOP_COMMANDS: Record<string, LoopCommand> = {
     })
     const plan = buildPlan(pattern, { ...(level(a.flags) ? { level: level(a.flags)! } : {}) })
     const live = io.stderr.isTTY === true
+    const traces = await openRunTraces(root, io.env)
     const summary = await runPattern({
+      ...(traces ? { traces: traces.traces } : {}),
       pattern,
       instructions: loopFile.body,
       root,
@@ -159,7 +166,7 @@ export const LOOP_COMMANDS: Record<string, LoopCommand> = {
       env: io.env,
       ...(io.signal ? { signal: io.signal } : {}),
       onProgress: (line) => io.stderr.write(live ? `\r\x1b[2K${line}` : `${line}\n`),
-    })
+    }).finally(() => traces?.close())
     if (live) io.stderr.write('\n')
     // A dry run leaves the repository as it found it: its throwaway branches go.
     if (dryRun) for (const t of summary.ticks) if (t.branch && t.commitTarget !== 'target-branch') await git(root, ['branch', '-D', t.branch]).catch(() => undefined)
@@ -167,6 +174,7 @@ export const LOOP_COMMANDS: Record<string, LoopCommand> = {
     if (summary.halted) return LOOP_CLI_EXIT.halted
     return summary.ticks.some((t) => t.outcome === 'failed') ? LOOP_CLI_EXIT.failed : LOOP_CLI_EXIT.ok
   },
+  console: (a, io) => consoleCommand(a, io),
 }
 
 /**
@@ -207,12 +215,16 @@ export async function runLoopCli(argv: readonly string[], io: LoopCliIo): Promis
   const name = parsed.positional[0]
   const work = (async (): Promise<number> => {
     if (parsed.flags.mode !== undefined || parsed.flags.config !== undefined) {
-      return runLoopRunnerCli(argv.filter((a, i) => !(a === '--timeout' || a.startsWith('--timeout=') || argv[i - 1] === '--timeout')), {
-        stdout: { write: (s) => io.stdout.write(s) },
-        stderr: { write: (s) => io.stderr.write(s) },
-        importModule: (p) => import(pathToFileURL(resolve(io.cwd, p)).href),
-        signal: controller.signal,
-      })
+      // The run row lets the console list mode runs beside pattern runs.
+      const traces = typeof parsed.flags.mode === 'string' ? await openRunTraces(io.cwd, io.env) : undefined
+      const run = (capture: (sink: { write(s: string): unknown }) => { write(s: string): unknown }) =>
+        runLoopRunnerCli(argv.filter((a, i) => !(a === '--timeout' || a.startsWith('--timeout=') || argv[i - 1] === '--timeout')), {
+          stdout: capture({ write: (s) => io.stdout.write(s) }),
+          stderr: { write: (s) => io.stderr.write(s) },
+          importModule: (p) => import(pathToFileURL(resolve(io.cwd, p)).href),
+          signal: controller.signal,
+        })
+      return recordModeRun(traces?.traces, String(parsed.flags.mode), clockFrom(io.env) ?? (() => Date.now()), run).finally(() => traces?.close())
     }
     const command = name ? LOOP_COMMANDS[name] : undefined
     if (!command) throw new UsageError(name ? `unknown command '${name}' (commands: ${Object.keys(LOOP_COMMANDS).join(', ')}, or --mode)` : 'no command given')

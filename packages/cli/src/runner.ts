@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
@@ -14,8 +15,10 @@ import {
   type TickResult,
   type TickWorkspace,
 } from '@tangle-network/agent-runtime-core'
+import type { TraceStore } from '@tangle-network/agent-runtime-core/agent'
 import { buildPlan, type ExecutionPlan } from './plan.js'
 import type { LoopPattern } from './patterns.js'
+import { createPatternTraceRecorder } from './pattern-traces.js'
 import { appendRunLogFile, createKillSwitch, openBudgetLedger, writeFileAtomic } from './node-io.js'
 
 /** Options of {@link runPattern}. @experimental */
@@ -38,6 +41,10 @@ export interface RunPatternOptions {
   env?: Record<string, string | undefined>
   signal?: AbortSignal
   onProgress?(line: string): void
+  /** Records the run as loop traces (what the loop console shows). */
+  traces?: TraceStore
+  /** Trace run id; default `<pattern id>:<start time in base 36>-<6 random chars>`. */
+  runId?: string
 }
 
 /** What a run did, ready to print. @experimental */
@@ -81,11 +88,17 @@ export async function runPattern(options: RunPatternOptions): Promise<PatternRun
   })
   const ticks: TickResult[] = []
   let halted: PatternRunSummary['halted']
+  const count = options.ticks ?? 1
+  const trace = options.traces
+    ? createPatternTraceRecorder(options.traces, { runId: options.runId ?? `${plan.patternId}:${clock().toString(36)}-${randomUUID().slice(0, 6)}`, patternId: plan.patternId, name: plan.name, level: plan.level, backend: options.backend.name, dryRun: !!options.dryRun, ticks: count, clock })
+    : undefined
+  let runError: string | undefined
   try {
+    await trace?.start()
     const gate = createGatePolicy(plan.gate)
-    const count = options.ticks ?? 1
     for (let i = 1; i <= count; i++) {
       if (options.signal?.aborted) break
+      await trace?.tickStarted(i)
       const failedAttempts = trailingRejections(existsSync(logPath) ? readFileSync(logPath, 'utf8') : undefined, plan.patternId)
       const result = await runTick({
         failedAttempts,
@@ -101,6 +114,7 @@ export async function runPattern(options: RunPatternOptions): Promise<PatternRun
         onPhase: (p) => options.onProgress?.(`tick ${i}/${count}: ${p}`),
       })
       ticks.push(result)
+      await trace?.tickEnded(result)
       const spent = (await breaker.status()).spent.tokens
       const budgetLine = formatBudgetLine(spent, plan.dailyTokenCap)
       options.onProgress?.(`tick ${i}/${count}: ${result.outcome} — ${result.usage.tokens} tokens; ${budgetLine}`)
@@ -146,7 +160,11 @@ export async function runPattern(options: RunPatternOptions): Promise<PatternRun
       budgetLine: formatBudgetLine(spentToday, plan.dailyTokenCap),
       plan,
     }
+  } catch (err) {
+    runError = err instanceof Error ? err.message : String(err)
+    throw err
   } finally {
+    await trace?.end({ ...(halted ? { halted } : {}), ...(runError ? { error: runError } : {}), spentTokens: (await breaker.status().catch(() => undefined))?.spent.tokens ?? 0, ticks })
     await opened.close()
   }
 }
