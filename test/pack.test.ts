@@ -11,7 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { childEnv as env, type Manifest, type PackedProject, createPackedProject } from '../bin/lib/packed-project.js'
+import { childEnv as env, type Manifest, manifest, type PackedProject, createPackedProject } from '../bin/lib/packed-project.js'
 
 const run = promisify(execFile)
 const SUBPATHS = ['', '/loops', '/agent', '/profiles', '/testing', '/mcp', '/improvement', '/analyst-loop', '/conversations', '/conversations/node', '/sandbox-local', '/improvement/node', '/cli', '/agent/node', '/analyst-loop/node']

@@ -5,7 +5,8 @@
  * 1 a runtime failure (store or fleet unreachable), 2 usage or configuration
  * error. Stdout carries only protocol; everything else goes to stderr.
  */
-import { createOtelExporter, createPropagatingTraceEmitter, errorMessage, type OtelExporter } from '@tangle-network/agent-runtime-core'
+import { createPropagatingTraceEmitter, errorMessage, type OtelExporter } from '@tangle-network/agent-runtime-core'
+import { createOtelExporter } from '@tangle-network/agent-runtime-core/node'
 import { detectExecutor, type LoopSandboxClient } from '@tangle-network/agent-runtime-core/loops'
 import { createLocalCoderDelegate } from './embedded-coder.js'
 import { createMcpServer, type DelegationMcpServer, type McpServerOptions } from './server.js'

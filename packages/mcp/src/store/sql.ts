@@ -1,4 +1,4 @@
-import { type SqlAdapter, ValidationError } from '@tangle-network/agent-runtime-core'
+import { rowsAffected, type SqlAdapter, sqlDialect, ValidationError } from '@tangle-network/agent-runtime-core'
 import type {
   DelegationListFilter,
   DelegationRecord,
@@ -96,7 +96,7 @@ export class SqlDelegationStore implements DelegationStore {
   }
 
   async migrate(): Promise<void> {
-    const real = this.db.dialect === 'postgres' ? 'DOUBLE PRECISION' : 'REAL'
+    const real = (await sqlDialect(this.db)) === 'postgres' ? 'DOUBLE PRECISION' : 'REAL'
     await this.db.exec(
       `CREATE TABLE IF NOT EXISTS ${this.table} (task_id TEXT PRIMARY KEY, idem_key TEXT NOT NULL UNIQUE, profile TEXT NOT NULL, namespace TEXT, args TEXT NOT NULL, status TEXT NOT NULL, progress TEXT, output TEXT, error TEXT, cost_usd ${real}, attempts INTEGER NOT NULL, version INTEGER NOT NULL, created_at BIGINT NOT NULL, started_at BIGINT, completed_at BIGINT, updated_at BIGINT NOT NULL)`,
     )
@@ -109,9 +109,11 @@ export class SqlDelegationStore implements DelegationStore {
   }
 
   async submit(entry: NewDelegation): Promise<{ record: DelegationRecord; created: boolean }> {
-    const { changes } = await this.db.exec(
+    const changes = rowsAffected(
+      await this.db.exec(
       `INSERT INTO ${this.table} (${COLUMNS}) VALUES (?, ?, ?, ?, ?, 'pending', NULL, NULL, NULL, NULL, 0, 0, ?, NULL, NULL, ?) ON CONFLICT (idem_key) DO NOTHING`,
       [entry.taskId, entry.idempotencyKey, entry.profile, entry.namespace ?? null, JSON.stringify(entry.args), entry.createdAt, entry.createdAt],
+      ),
     )
     const rows = await this.db.query<DelegationRow>(`SELECT ${COLUMNS} FROM ${this.table} WHERE idem_key = ?`, [entry.idempotencyKey])
     return { record: fromRow(rows[0]!), created: changes > 0 }
@@ -146,17 +148,21 @@ export class SqlDelegationStore implements DelegationStore {
   }
 
   async start(taskId: string, version: number, at: number): Promise<DelegationRecord | undefined> {
-    const { changes } = await this.db.exec(
+    const changes = rowsAffected(
+      await this.db.exec(
       `UPDATE ${this.table} SET status = 'running', version = version + 1, attempts = attempts + 1, started_at = ?, updated_at = ? WHERE task_id = ? AND status = 'pending' AND version = ?`,
       [at, at, taskId, version],
+      ),
     )
     return changes > 0 ? this.get(taskId) : undefined
   }
 
   async progress(taskId: string, version: number, update: { progress?: DelegationRecord['progress']; costUsd?: number }, at: number): Promise<boolean> {
-    const { changes } = await this.db.exec(
+    const changes = rowsAffected(
+      await this.db.exec(
       `UPDATE ${this.table} SET progress = COALESCE(?, progress), cost_usd = COALESCE(?, cost_usd), updated_at = ? WHERE task_id = ? AND status = 'running' AND version = ?`,
       [update.progress ? JSON.stringify(update.progress) : null, update.costUsd ?? null, at, taskId, version],
+      ),
     )
     return changes > 0
   }
@@ -164,9 +170,11 @@ export class SqlDelegationStore implements DelegationStore {
   async finish(taskId: string, version: number, outcome: Parameters<DelegationStore['finish']>[2], at: number): Promise<boolean> {
     const output = outcome.status === 'completed' ? JSON.stringify(outcome.output ?? null) : null
     const error = outcome.status === 'failed' ? JSON.stringify(outcome.error) : null
-    const { changes } = await this.db.exec(
+    const changes = rowsAffected(
+      await this.db.exec(
       `UPDATE ${this.table} SET status = ?, output = ?, error = ?, cost_usd = COALESCE(?, cost_usd), version = version + 1, completed_at = ?, updated_at = ? WHERE task_id = ? AND status = 'running' AND version = ?`,
       [outcome.status, output, error, outcome.costUsd ?? null, at, at, taskId, version],
+      ),
     )
     return changes > 0
   }
@@ -205,9 +213,11 @@ export class SqlDelegationStore implements DelegationStore {
   }
 
   async purgeTerminal(before: number): Promise<number> {
-    const { changes } = await this.db.exec(
+    const changes = rowsAffected(
+      await this.db.exec(
       `DELETE FROM ${this.table} WHERE status IN ('completed', 'failed', 'cancelled') AND COALESCE(completed_at, updated_at) < ?`,
       [before],
+      ),
     )
     return changes
   }
