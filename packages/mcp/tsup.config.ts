@@ -11,5 +11,7 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   platform: 'node',
+  // Optional peer, loaded only when TANGLE_API_KEY is set; never bundled.
+  external: ['@tangle-network/sandbox'],
   tsconfig: 'tsconfig.build.json',
 })
