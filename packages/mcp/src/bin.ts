@@ -139,7 +139,9 @@ async function embeddedCoder(io: McpBinIo, exporter: OtelExporter | undefined): 
   }
   let sdk: Awaited<ReturnType<NonNullable<McpBinIo['loadSandboxSdk']>>>
   try {
-    sdk = await (io.loadSandboxSdk ?? (() => import(/* @vite-ignore */ '@tangle-network/sandbox' as string)))()
+    // An optional peer: a specifier in a variable keeps bundlers from resolving it at build time.
+    const peer = '@tangle-network/sandbox'
+    sdk = await (io.loadSandboxSdk ?? (() => import(/* @vite-ignore */ peer)))()
   } catch (err) {
     throw new UsageError(`TANGLE_API_KEY is set but @tangle-network/sandbox could not be loaded (${errorMessage(err)}); install it, or unset TANGLE_API_KEY to run delegations in local git worktrees`)
   }
