@@ -39,6 +39,8 @@ export interface DelegationManagerOptions {
   retainDays?: number
   now?: Clock
   newTaskId?: () => string
+  /** Longest `stop()` waits for aborted delegates to return, in ms. Default 10 000. */
+  stopGraceMs?: number
   /** Where to report errors that have no caller (a failed background write). */
   onError?: (message: string) => void
 }
@@ -81,6 +83,7 @@ export class DelegationManager {
   private readonly statusWaiters = new Map<string, Set<() => void>>()
   private readonly progressListeners = new Map<string, Set<(p: DelegationProgress) => void>>()
   private stopped = false
+  private readonly stopGraceMs: number
   private purgeTimer?: ReturnType<typeof setInterval>
   private waits = 0
   private started?: Promise<void>
@@ -94,6 +97,7 @@ export class DelegationManager {
     this.onError = options.onError ?? (() => {})
     this.recoverMode = options.recover ?? 'fail'
     this.retainDays = options.retainDays ?? DEFAULT_DELEGATION_RETAIN_DAYS
+    this.stopGraceMs = options.stopGraceMs ?? 10_000
   }
 
   /** Migrates the store, purges expired records, recovers a dead process's work. Idempotent. */
@@ -203,7 +207,13 @@ export class DelegationManager {
     if (this.purgeTimer) clearInterval(this.purgeTimer)
     this.queue.length = 0
     for (const { controller } of this.running.values()) controller.abort(new Error('the delegation server is stopping'))
-    await Promise.allSettled([...this.running.values()].map((r) => r.done))
+    // A delegate that ignores its signal must not keep the process from stopping.
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.stopGraceMs)
+    })
+    await Promise.race([Promise.allSettled([...this.running.values()].map((r) => r.done)), grace])
+    clearTimeout(timer)
     for (const set of this.statusWaiters.values()) for (const wake of set) wake()
   }
 

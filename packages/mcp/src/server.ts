@@ -42,6 +42,8 @@ export interface McpServerOptions {
   retainDays?: number
   /** Clock (epoch ms). Default the system clock. */
   now?: Clock
+  /** Longest `stop()` waits for aborted delegates to return, in ms. Default 10 000. */
+  stopGraceMs?: number
   /** Diagnostics (never stdout). Default: dropped. */
   log?: (line: string) => void
 }
@@ -132,6 +134,7 @@ export function createMcpServer(options: McpServerOptions = {}): DelegationMcpSe
     maxConcurrency: options.maxConcurrency,
     recover: options.recover,
     retainDays: options.retainDays,
+    stopGraceMs: options.stopGraceMs,
     now,
     onError: log,
   })
