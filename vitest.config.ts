@@ -18,6 +18,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // eventsource-parser (used by the MCP SDK's HTTP client) publishes a `source` condition pointing at .ts files; let vite transform it.
+    server: { deps: { inline: [/eventsource-parser/, /@modelcontextprotocol\/sdk\/dist\/esm\/client\/streamableHttp/] } },
     // The JSON report feeds the plain "N passed, N failed" line printed by .ci/run.
     reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],
   },

@@ -1,0 +1,74 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createLocalCoderDelegate, createMcpServer, type DelegationProgress } from '@tangle-network/agent-runtime-mcp'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connectInMemory, structured } from './helpers.js'
+import { createSampleRepo, scriptedAgents } from './sample-repo.js'
+
+let tmp: string
+let repoRoot: string
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'i11a-local-coder-'))
+  repoRoot = await createSampleRepo(join(tmp, 'repo'))
+})
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true })
+})
+
+const ctx = () => {
+  const reports: DelegationProgress[] = []
+  const costs: number[] = []
+  return { reports, costs, ctx: { signal: new AbortController().signal, report: (p: DelegationProgress) => reports.push(p), addCost: (c: number) => costs.push(c) } }
+}
+
+describe('createLocalCoderDelegate over sandbox-local git worktrees', () => {
+  it('fans out over the harnesses and returns the valid winner: the secret leak and the no-op lose', async () => {
+    const coder = createLocalCoderDelegate({ harnesses: scriptedAgents, fanoutHarnesses: ['leak-secret', 'do-nothing', 'fix-bug'], sandboxRoot: join(tmp, 'boxes1') })
+    const c = ctx()
+    const out = await coder({ goal: 'make test.mjs pass', repoRoot, variants: 3, config: { testCmd: 'node test.mjs' } }, c.ctx)
+    expect(out).toMatchObject({ winnerIndex: 2, harness: 'fix-bug', candidates: 3 })
+    expect(out.output.patch).toContain('+  return items.reduce((sum, item) => sum + item.price * item.quantity, 0)')
+    expect(out.output.testResult.passed).toBe(true)
+    expect(c.reports.filter((r) => r.phase === 'starting')).toHaveLength(3)
+    expect(c.reports.filter((r) => r.phase === 'completed')).toHaveLength(3)
+    expect(c.costs.reduce((a, b) => a + b, 0)).toBeCloseTo(0.01)
+  })
+
+  it('keeps the caller’s forbiddenPaths in fan-out: a fix that touches README.md is refused', async () => {
+    const coder = createLocalCoderDelegate({ harnesses: scriptedAgents, fanoutHarnesses: ['fix-and-readme', 'do-nothing'], sandboxRoot: join(tmp, 'boxes2') })
+    await expect(
+      coder({ goal: 'make test.mjs pass', repoRoot, variants: 2, config: { testCmd: 'node test.mjs', forbiddenPaths: ['README.md'] } }, ctx().ctx),
+    ).rejects.toThrow('coder delegate: no candidate passed validation')
+    const allowed = await coder({ goal: 'make test.mjs pass', repoRoot, variants: 2, config: { testCmd: 'node test.mjs' } }, ctx().ctx)
+    expect(allowed.harness).toBe('fix-and-readme')
+  })
+
+  it('one variant is a single-shot run on the first harness', async () => {
+    const coder = createLocalCoderDelegate({ harnesses: scriptedAgents, fanoutHarnesses: ['fix-bug', 'leak-secret'], sandboxRoot: join(tmp, 'boxes3') })
+    const out = await coder({ goal: 'make test.mjs pass', repoRoot, config: { testCmd: 'node test.mjs' } }, ctx().ctx)
+    expect(out).toMatchObject({ winnerIndex: 0, candidates: 1 })
+    expect(out.harness).toBeUndefined()
+    expect(out.output.diffStats).toEqual({ filesChanged: 1, insertions: 1, deletions: 1 })
+  })
+
+  it('a real coder delegation through MCP over sandbox-local worktrees ends with the winner’s patch', async () => {
+    const server = createMcpServer({
+      coderDelegate: createLocalCoderDelegate({ harnesses: scriptedAgents, fanoutHarnesses: ['do-nothing', 'fix-bug'], sandboxRoot: join(tmp, 'boxes4') }),
+    })
+    try {
+      const client = await connectInMemory(server)
+      const { taskId } = structured(await client.callTool({ name: 'delegate_code', arguments: { goal: 'make test.mjs pass', repoRoot, variants: 2, config: { testCmd: 'node test.mjs' } } }))
+      let status = structured(await client.callTool({ name: 'delegation_status', arguments: { taskId, waitMs: 50_000 } }))
+      while (status.status === 'pending' || status.status === 'running') {
+        status = structured(await client.callTool({ name: 'delegation_status', arguments: { taskId, waitMs: 50_000 } }))
+      }
+      expect(status.status).toBe('completed')
+      expect(status.result.output).toMatchObject({ harness: 'fix-bug', winnerIndex: 1, candidates: 2 })
+      expect(status.result.output.output.patch).toContain('item.price * item.quantity')
+      expect(status.costUsd).toBeCloseTo(0.01)
+    } finally {
+      await server.stop()
+    }
+  })
+})

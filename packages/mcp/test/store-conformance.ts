@@ -1,0 +1,174 @@
+/** One behaviour spec every DelegationStore must meet; run against memory, SQLite and PostgreSQL. */
+import type { DelegationStore, NewDelegation } from '@tangle-network/agent-runtime-mcp'
+import { afterEach, describe, expect, it } from 'vitest'
+
+/** A fresh store, a way to reopen it on the same data (absent for memory), and cleanup. */
+export interface StoreHarness {
+  store: DelegationStore
+  reopen?: () => Promise<DelegationStore>
+  cleanup: () => Promise<void>
+}
+
+const entry = (n: number, over: Partial<NewDelegation> = {}): NewDelegation => ({
+  taskId: `dlg-t${n}`,
+  idempotencyKey: `key-${n}`,
+  profile: 'coder',
+  args: { goal: `goal ${n}`, repoRoot: '/repo', variants: 1, config: { forbiddenPaths: ['b', 'a'] } },
+  createdAt: 1_000 + n,
+  ...over,
+})
+
+export function describeDelegationStoreConformance(name: string, open: () => Promise<StoreHarness>, opts: { durable: boolean }): void {
+  describe(`DelegationStore conformance: ${name}`, () => {
+    let h: StoreHarness
+    afterEach(async () => {
+      await h?.cleanup()
+    })
+    const setup = async () => {
+      h = await open()
+      await h.store.migrate()
+      await h.store.migrate() // idempotent
+      return h.store
+    }
+
+    it('files a delegation once per idempotency key and keeps its arguments exactly', async () => {
+      const store = await setup()
+      const first = await store.submit(entry(1, { namespace: 'ns' }))
+      expect(first.created).toBe(true)
+      expect(first.record).toMatchObject({ taskId: 'dlg-t1', status: 'pending', attempts: 0, version: 0, namespace: 'ns', createdAt: 1001 })
+      const again = await store.submit(entry(1, { taskId: 'dlg-other' }))
+      expect(again.created).toBe(false)
+      expect(again.record.taskId).toBe('dlg-t1')
+      expect((await store.get('dlg-t1'))?.args).toEqual(entry(1).args)
+      expect(await store.get('dlg-missing')).toBeUndefined()
+    })
+
+    it('runs the life cycle with fenced transitions: a stale version never wins', async () => {
+      const store = await setup()
+      const { record } = await store.submit(entry(2))
+      expect(await store.start('dlg-t2', record.version + 1, 2000)).toBeUndefined()
+      const running = await store.start('dlg-t2', record.version, 2000)
+      expect(running).toMatchObject({ status: 'running', attempts: 1, startedAt: 2000 })
+      expect(await store.start('dlg-t2', running!.version, 2001)).toBeUndefined()
+      expect(await store.progress('dlg-t2', running!.version, { progress: { iteration: 1, phase: 'starting' }, costUsd: 0.25 }, 2002)).toBe(true)
+      expect(await store.progress('dlg-t2', running!.version - 1, { progress: { iteration: 9, phase: 'stale' } }, 2003)).toBe(false)
+      expect(await store.get('dlg-t2')).toMatchObject({ progress: { iteration: 1, phase: 'starting' }, costUsd: 0.25 })
+      expect(await store.finish('dlg-t2', running!.version + 7, { status: 'completed', output: { x: 1 } }, 2004)).toBe(false)
+      expect(await store.finish('dlg-t2', running!.version, { status: 'completed', output: { patch: 'diff', n: [3, 1] }, costUsd: 0.5 }, 2005)).toBe(true)
+      const done = await store.get('dlg-t2')
+      expect(done).toMatchObject({ status: 'completed', output: { patch: 'diff', n: [3, 1] }, costUsd: 0.5, completedAt: 2005 })
+      // Terminal is final: no second finish, no cancel.
+      expect(await store.finish('dlg-t2', done!.version, { status: 'failed', error: { message: 'late', kind: 'delegate' } }, 2006)).toBe(false)
+      expect((await store.cancel('dlg-t2', 2007))?.status).toBe('completed')
+    })
+
+    it('records a failure with its error', async () => {
+      const store = await setup()
+      const { record } = await store.submit(entry(3))
+      const running = (await store.start('dlg-t3', record.version, 10))!
+      expect(await store.finish('dlg-t3', running.version, { status: 'failed', error: { message: 'boom', kind: 'delegate' } }, 11)).toBe(true)
+      expect(await store.get('dlg-t3')).toMatchObject({ status: 'failed', error: { message: 'boom', kind: 'delegate' } })
+    })
+
+    it('cancels from pending or running, and the worker that read the old version cannot overwrite it', async () => {
+      const store = await setup()
+      await store.submit(entry(4))
+      expect(await store.cancel('dlg-t4', 50)).toMatchObject({ status: 'cancelled', error: { kind: 'cancelled' } })
+      const { record } = await store.submit(entry(5))
+      const running = (await store.start('dlg-t5', record.version, 60))!
+      await store.cancel('dlg-t5', 61)
+      expect(await store.finish('dlg-t5', running.version, { status: 'completed', output: 1 }, 62)).toBe(false)
+      expect(await store.progress('dlg-t5', running.version, { progress: { iteration: 2, phase: 'x' } }, 62)).toBe(false)
+      expect((await store.get('dlg-t5'))?.status).toBe('cancelled')
+      expect(await store.cancel('dlg-missing', 63)).toBeUndefined()
+    })
+
+    it('lists newest first with namespace, profile, since and limit filters', async () => {
+      const store = await setup()
+      await store.submit(entry(10, { namespace: 'a' }))
+      await store.submit(entry(11, { namespace: 'b', profile: 'researcher' }))
+      await store.submit(entry(12, { namespace: 'a' }))
+      expect((await store.list({ limit: 50 })).map((r) => r.taskId)).toEqual(['dlg-t12', 'dlg-t11', 'dlg-t10'])
+      expect((await store.list({ namespace: 'a', limit: 50 })).map((r) => r.taskId)).toEqual(['dlg-t12', 'dlg-t10'])
+      expect((await store.list({ profile: 'researcher', limit: 50 })).map((r) => r.taskId)).toEqual(['dlg-t11'])
+      expect((await store.list({ since: 1011, limit: 50 })).map((r) => r.taskId)).toEqual(['dlg-t12', 'dlg-t11'])
+      expect((await store.list({ limit: 1 })).map((r) => r.taskId)).toEqual(['dlg-t12'])
+    })
+
+    it('recovery: running → failed (interrupted) by default; pending stays runnable', async () => {
+      const store = await setup()
+      const a = await store.submit(entry(20))
+      await store.start('dlg-t20', a.record.version, 5)
+      await store.submit(entry(21))
+      const rec = await store.recover('fail', 100)
+      expect(rec.interrupted.map((r) => r.taskId)).toEqual(['dlg-t20'])
+      expect(rec.interrupted[0]).toMatchObject({ status: 'failed', error: { kind: 'interrupted' }, completedAt: 100 })
+      expect(rec.runnable.map((r) => r.taskId)).toEqual(['dlg-t21'])
+    })
+
+    it('recovery with rerun re-queues a cut-off delegation once, then fails it', async () => {
+      const store = await setup()
+      const a = await store.submit(entry(30))
+      await store.start('dlg-t30', a.record.version, 5)
+      const first = await store.recover('rerun', 100)
+      expect(first.interrupted).toEqual([])
+      expect(first.runnable.map((r) => [r.taskId, r.status])).toEqual([['dlg-t30', 'pending']])
+      const again = await store.start('dlg-t30', first.runnable[0]!.version, 101)
+      expect(again?.attempts).toBe(2)
+      const second = await store.recover('rerun', 200)
+      expect(second.runnable).toEqual([])
+      expect(second.interrupted.map((r) => [r.taskId, r.status, r.error?.kind])).toEqual([['dlg-t30', 'failed', 'interrupted']])
+    })
+
+    it('purges terminal records older than the cut-off, keeps live ones and feedback', async () => {
+      const store = await setup()
+      const a = await store.submit(entry(40))
+      const r = (await store.start('dlg-t40', a.record.version, 10))!
+      await store.finish('dlg-t40', r.version, { status: 'completed', output: null }, 20)
+      await store.submit(entry(41))
+      await store.appendFeedback({ id: 'fbk-1', refersTo: { kind: 'delegation', ref: 'dlg-t40' }, rating: { score: 1, notes: 'ok' }, by: 'user', capturedAt: '2026-01-01T00:00:00.000Z', recordedAt: 30 })
+      expect(await store.purgeTerminal(20)).toBe(0)
+      expect(await store.purgeTerminal(21)).toBe(1)
+      expect(await store.get('dlg-t40')).toBeUndefined()
+      expect((await store.get('dlg-t41'))?.status).toBe('pending')
+      expect(await store.feedbackForDelegations(['dlg-t40'])).toHaveLength(1)
+      // The key is free again: identical inputs after expiry file a new delegation.
+      expect((await store.submit(entry(40, { taskId: 'dlg-t40b' }))).created).toBe(true)
+    })
+
+    it('appends feedback and returns it per delegation, oldest first', async () => {
+      const store = await setup()
+      const fb = (id: string, ref: string, at: number, kind: 'delegation' | 'artifact' = 'delegation') => ({
+        id,
+        refersTo: { kind, ref },
+        rating: { score: 0.5, label: 'mixed' as const, notes: `note ${id}` },
+        by: 'agent' as const,
+        namespace: 'ns',
+        capturedAt: '2026-01-01T00:00:00.000Z',
+        recordedAt: at,
+      })
+      await store.appendFeedback(fb('fbk-a', 'dlg-x', 1))
+      await store.appendFeedback(fb('fbk-b', 'dlg-y', 2))
+      await store.appendFeedback(fb('fbk-c', 'dlg-x', 3))
+      await store.appendFeedback(fb('fbk-d', 'dlg-x', 4, 'artifact'))
+      expect((await store.feedbackForDelegations(['dlg-x'])).map((f) => f.id)).toEqual(['fbk-a', 'fbk-c'])
+      expect(await store.feedbackForDelegations(['dlg-x', 'dlg-y'])).toHaveLength(3)
+      expect(await store.feedbackForDelegations([])).toEqual([])
+      expect((await store.feedbackForDelegations(['dlg-y']))[0]).toEqual(fb('fbk-b', 'dlg-y', 2))
+    })
+
+    // Only durable stores have a second connection to the same data.
+    if (!opts.durable) return
+    it('a reopened store sees every delegation, result and feedback', async () => {
+      const store = await setup()
+      const a = await store.submit(entry(50))
+      const r = (await store.start('dlg-t50', a.record.version, 10))!
+      await store.finish('dlg-t50', r.version, { status: 'completed', output: { patch: 'p' } }, 20)
+      await store.appendFeedback({ id: 'fbk-z', refersTo: { kind: 'delegation', ref: 'dlg-t50' }, rating: { score: 0, notes: '' }, by: 'downstream-judge', capturedAt: '2026-01-01T00:00:00.000Z', recordedAt: 30 })
+      const again = await h.reopen!()
+      expect(await again.get('dlg-t50')).toEqual(await store.get('dlg-t50'))
+      expect((await again.feedbackForDelegations(['dlg-t50'])).map((f) => f.id)).toEqual(['fbk-z'])
+      expect((await again.submit(entry(50, { taskId: 'dlg-new' }))).record.taskId).toBe('dlg-t50')
+    })
+  })
+}
