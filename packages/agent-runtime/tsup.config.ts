@@ -14,6 +14,7 @@ export default defineConfig({
     "conversations-node": "src/conversations-node.ts",
     "sandbox-local": "src/sandbox-local.ts",
     "testing": "src/testing.ts",
+    "cli": "src/cli.ts",
     "bin/loop": "src/bin/loop.ts",
     "bin/mcp": "src/bin/mcp.ts"
   },

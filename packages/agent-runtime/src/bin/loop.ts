@@ -1,21 +1,24 @@
 #!/usr/bin/env node
 /**
- * agent-runtime-loop: runs one delegated loop (from cron, CI or a shell) and
- * exits 0 (ok), 1 (the loop failed) or 2 (usage or config error).
- *   agent-runtime-loop --mode research --config ./loops.config.mjs
+ * agent-runtime-loop: `list`, `plan` and `run` loop patterns of registry.yaml,
+ * or run one delegated loop with `--mode M --config path`. Exit codes:
+ * 0 ok, 1 the run failed or timed out, 2 usage or config error, 3 halted by
+ * the budget or the kill-switch. `--help` lists everything.
  */
-import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { runLoopRunnerCli } from '@tangle-network/agent-runtime-core'
+import { readFileSync } from 'node:fs'
+import { runLoopCli } from '@tangle-network/agent-runtime-cli'
 
 const controller = new AbortController()
 // First Ctrl-C / SIGTERM asks the loop to stop; the runner records the abort.
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => controller.abort(new Error(`received ${sig}`)))
 
-process.exitCode = await runLoopRunnerCli(process.argv.slice(2), {
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+
+process.exitCode = await runLoopCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
-  // A config path is a file path, not a module specifier: resolve it against the cwd.
-  importModule: (path) => import(pathToFileURL(resolve(path)).href),
+  cwd: process.cwd(),
+  env: process.env,
+  version: pkg.version,
   signal: controller.signal,
 })

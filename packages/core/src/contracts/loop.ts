@@ -1,3 +1,4 @@
+import type { BudgetReport } from '../loop-ops/budget.js'
 import type { SandboxBox, SandboxCreateOptions, SandboxEvent } from './sandbox.js'
 
 /** Where an iteration ran, for traces. @experimental */
@@ -264,4 +265,6 @@ export interface LoopResult<Task = unknown, Output = unknown, Decision = string,
   durationMs: number
   costUsd: number
   tokenUsage: TokenUsage
+  /** Set when `budget` stopped the run (decision `budget-exceeded`): the cap, the budget and what was spent. */
+  budget?: BudgetReport
 }

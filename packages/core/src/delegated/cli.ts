@@ -36,7 +36,29 @@ function parseArgs(argv: readonly string[]): { mode?: string; config?: string } 
   return out
 }
 
-const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
+/** JSON that always parses: BigInts as strings, cycles as "[Circular]", anything else unserialisable as an error object. */
+function json(value: unknown): string {
+  // The objects on the path from the root to the current value: only these make a cycle.
+  const path: object[] = []
+  try {
+    const text = JSON.stringify(
+      value,
+      function replacer(this: unknown, _key, v: unknown) {
+        while (path.length > 0 && path[path.length - 1] !== this) path.pop()
+        if (typeof v === 'bigint') return v.toString()
+        if (typeof v === 'object' && v !== null) {
+          if (path.includes(v)) return '[Circular]'
+          path.push(v)
+        }
+        return v
+      },
+      2,
+    )
+    return `${text ?? 'null'}\n`
+  } catch (err) {
+    return `${JSON.stringify({ error: `result could not be serialised: ${errorMessage(err)}` }, null, 2)}\n`
+  }
+}
 
 async function loadRegistry(mod: unknown): Promise<DelegatedLoopRegistry> {
   const exported = (mod as { default?: unknown } | null)?.default ?? mod

@@ -1,5 +1,6 @@
 import {
   ConfigError,
+  DELEGATED_LOOP_FACTORIES,
   DELEGATED_LOOP_MODES,
   ValidationError,
   isDelegatedLoopMode,
@@ -10,23 +11,27 @@ import {
 import { describe, expect, it } from 'vitest'
 
 describe('runDelegatedLoop', () => {
-  it('lists the six modes and recognises them', () => {
-    expect(DELEGATED_LOOP_MODES).toEqual(['code', 'review', 'research', 'audit', 'self-improve', 'dynamic'])
-    expect(isDelegatedLoopMode('audit')).toBe(true)
+  it('lists exactly the modes that have a factory and recognises them', () => {
+    expect(DELEGATED_LOOP_MODES).toEqual(['code', 'review', 'research', 'dynamic'])
+    expect(DELEGATED_LOOP_MODES).toEqual(Object.keys(DELEGATED_LOOP_FACTORIES))
+    expect(isDelegatedLoopMode('dynamic')).toBe(true)
+    // No factory yet: not offered.
+    expect(isDelegatedLoopMode('audit')).toBe(false)
+    expect(isDelegatedLoopMode('self-improve')).toBe(false)
     expect(isDelegatedLoopMode('deploy')).toBe(false)
     expect(isDelegatedLoopMode(3)).toBe(false)
   })
 
   it('routes to the mode runner and times it with the injected clock', async () => {
     let t = 100
-    const res = await runDelegatedLoop('audit', {
-        audit: async () => {
+    const res = await runDelegatedLoop('dynamic', {
+        dynamic: async () => {
           t += 40
           return { findings: 2 }
         },
         code: async () => 'no',
       }, { now: () => t })
-    expect(res).toEqual({ mode: 'audit', ok: true, output: { findings: 2 }, durationMs: 40 })
+    expect(res).toEqual({ mode: 'dynamic', ok: true, output: { findings: 2 }, durationMs: 40 })
   })
 
   it('records a throwing runner as ok:false', async () => {
@@ -154,15 +159,15 @@ describe('runLoopRunnerCli', () => {
   it('exits 2 with usage when arguments are missing', async () => {
     const { out, io: cliIo } = io()
     expect(await runLoopRunnerCli(['--mode', 'research'], cliIo)).toBe(2)
-    expect(out.stderr).toMatch(/^usage: agent-runtime-loop --mode <code\|review\|research\|audit\|self-improve\|dynamic> --config <path to module>/)
+    expect(out.stderr).toMatch(/^usage: agent-runtime-loop --mode <code\|review\|research\|dynamic> --config <path to module>/)
   })
 
   it('exits 2 for an unknown mode, a load error, and an unregistered mode', async () => {
     const cases: Array<[string[], Record<string, unknown>, string]> = [
-      [['--mode', 'deploy', '--config', 'cfg'], { cfg: registry }, "unknown mode 'deploy' (expected one of: code, review, research, audit, self-improve, dynamic)"],
+      [['--mode', 'deploy', '--config', 'cfg'], { cfg: registry }, "unknown mode 'deploy' (expected one of: code, review, research, dynamic)"],
       [['--mode', 'research', '--config', 'missing.mjs'], {}, "failed to load registry: Cannot find module 'missing.mjs'"],
       [['--mode', 'research', '--config', 'cfg'], { cfg: { default: 42 } }, 'failed to load registry: config must export a registry object or a function returning one; got number'],
-      [['--mode', 'audit', '--config', 'cfg'], { cfg: registry }, "config registers no runner for mode 'audit' (registered: code, research)"],
+      [['--mode', 'dynamic', '--config', 'cfg'], { cfg: registry }, "config registers no runner for mode 'dynamic' (registered: code, research)"],
     ]
     for (const [argv, mods, error] of cases) {
       const { out, io: cliIo } = io(mods)

@@ -1,3 +1,5 @@
 export * from './cli.js'
 export * from './research-runner.js'
 export * from './run-delegated-loop.js'
+export * from './coder-runner.js'
+export * from './dynamic-runner.js'

@@ -48,6 +48,8 @@ export interface IterationJob<Task, Output, Verdict extends DefaultVerdict> {
   tracer: LoopTracer
   now: Clock
   abortGate?: AbortGate
+  /** Called with what each usage event adds (tokens in + out, dollars); the kernel's budget meter listens. */
+  onUsage?(amount: { tokens: number; costUsd: number }): void
 }
 
 function placementOf(ctx: LoopExecCtx, box: SandboxBox): LoopPlacement {
@@ -174,10 +176,14 @@ export async function runIteration<Task, Output, Verdict extends DefaultVerdict>
     const before = { ...totals }
     const usage = accumulateSandboxUsage(totals, event)
     if (!usage) return
+    // Report only what this event adds, so the ledger's sum equals the totals
+    // even when a final result restates usage already streamed.
+    const added = (after: number | undefined, prior: number | undefined) => Math.max(0, (after ?? 0) - (prior ?? 0))
+    job.onUsage?.({
+      tokens: added(totals.inputTokens, before.inputTokens) + added(totals.outputTokens, before.outputTokens),
+      costUsd: added(totals.costUsd, before.costUsd),
+    })
     if (ctx.runHandle) {
-      // Report only what this event adds, so the ledger's sum equals the totals
-      // even when a final result restates usage already streamed.
-      const added = (after: number | undefined, prior: number | undefined) => Math.max(0, (after ?? 0) - (prior ?? 0))
       try {
         ctx.runHandle.observe({
           type: 'llm_call',

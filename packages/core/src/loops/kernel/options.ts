@@ -9,6 +9,7 @@ import type {
 } from '../../contracts/loop.js'
 import { ValidationError } from '../../errors.js'
 import type { Clock } from '../../util/clock.js'
+import { type LoopBudget, validateLoopBudget } from '../../loop-ops/budget.js'
 
 /** Default cap on the number of iterations of one loop. @experimental */
 export const DEFAULT_LOOP_MAX_ITERATIONS = 10
@@ -49,6 +50,13 @@ export interface RunLoopOptions<Task = unknown, Output = unknown, Decision = str
   selectWinner?: SelectWinner<Task, Output, Verdict>
   /** Clock for timestamps and durations (epoch ms). Default the system clock. */
   now?: Clock
+  /**
+   * Hard caps. The kernel dispatches no iteration the remainder cannot cover
+   * (judged by the most expensive iteration so far); crossing a cap aborts the
+   * iterations in flight (every box deleted). Either way the run ends with
+   * decision `budget-exceeded` and `result.budget` says what was spent.
+   */
+  budget?: LoopBudget
 }
 
 const isFn = (v: unknown): boolean => typeof v === 'function'
@@ -108,6 +116,7 @@ export function resolveRunLoopOptions<Task>(opts: RunLoopOptions<Task, any, any,
   }
   if (opts.selectWinner !== undefined && !isFn(opts.selectWinner)) throw new ValidationError('runLoop: selectWinner must be a function')
   if (opts.now !== undefined && !isFn(opts.now)) throw new ValidationError('runLoop: now must be a clock function returning epoch ms')
+  validateLoopBudget(opts.budget, 'runLoop')
   const maxIterations = positiveInt('maxIterations', opts.maxIterations, DEFAULT_LOOP_MAX_ITERATIONS)
   const maxConcurrency = positiveInt('maxConcurrency', opts.maxConcurrency, DEFAULT_LOOP_MAX_CONCURRENCY)
   const agentRunNames = runs.map((spec, i) => agentRunName(spec, i, runs.length))

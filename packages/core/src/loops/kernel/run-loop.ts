@@ -7,6 +7,7 @@ import {
   type TokenUsage,
 } from '../../contracts/loop.js'
 import { createAbortError, ValidationError } from '../../errors.js'
+import { BUDGET_EXCEEDED, type BudgetReport, createBudgetMeter } from '../../loop-ops/budget.js'
 import { randomBase36, systemClock } from '../../util/clock.js'
 import { createAbortGate, runIteration } from './iteration.js'
 import { type RunLoopOptions, resolveRunLoopOptions } from './options.js'
@@ -31,18 +32,36 @@ export function isTerminalDecision(decision: unknown): boolean {
   return false
 }
 
-/** Runs `count` jobs with at most `limit` at once; stops starting new ones once `signal` aborts. */
-async function runBounded<T>(count: number, limit: number, signal: AbortSignal | undefined, job: (i: number) => Promise<T>): Promise<(T | undefined)[]> {
+/** Runs `count` jobs with at most `limit` at once; stops starting new ones once `signal` aborts or `halted()` says so. */
+async function runBounded<T>(
+  count: number,
+  limit: number,
+  signal: AbortSignal | undefined,
+  job: (i: number) => Promise<T>,
+  halted: () => boolean = () => false,
+): Promise<(T | undefined)[]> {
   const results: (T | undefined)[] = new Array(count).fill(undefined)
   let next = 0
   const lane = async (): Promise<void> => {
-    while (next < count && !signal?.aborted) {
+    while (next < count && !signal?.aborted && !halted()) {
       const i = next++
       results[i] = await job(i)
     }
   }
   await Promise.all(Array.from({ length: Math.min(limit, count) }, lane))
   return results
+}
+
+/** Forwards an abort of `from` to `to`; returns the unlink. */
+function linkAbort(from: AbortSignal | undefined, to: AbortController | undefined): () => void {
+  if (!from || !to) return () => undefined
+  if (from.aborted) {
+    to.abort(from.reason)
+    return () => undefined
+  }
+  const forward = () => to.abort(from.reason)
+  from.addEventListener('abort', forward, { once: true })
+  return () => from.removeEventListener('abort', forward)
 }
 
 /**
@@ -73,7 +92,23 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
   const { driver, ctx, task } = options
   const now = options.now ?? systemClock
   const runId = options.runId ?? `loop-${randomBase36(8)}`
-  const signal = ctx.signal
+  const callerSignal = ctx.signal
+  // A budget gets its own controller (linked to the caller's) so crossing a cap can abort the iterations in flight.
+  const budgetControl = options.budget ? new AbortController() : undefined
+  const unlink = linkAbort(callerSignal, budgetControl)
+  const signal = budgetControl?.signal ?? callerSignal
+  const iterationCtx = budgetControl ? { ...ctx, signal } : ctx
+  const meter = options.budget ? createBudgetMeter(options.budget, now) : undefined
+  let budgetStop: BudgetReport | undefined
+  const stopForBudget = (limit: BudgetReport['limit'] | undefined, reason: BudgetReport['reason']): boolean => {
+    if (!meter || !limit) return false
+    if (!budgetStop) budgetStop = meter.report(limit, reason)
+    if (reason === 'crossed' && !budgetControl!.signal.aborted) budgetControl!.abort(createAbortError(`budget exceeded: ${limit}`))
+    return true
+  }
+  const wallMs = meter?.wallRemainingMs()
+  // The wall cap also fires while every iteration is waiting; the clock decides whether it really passed.
+  const wallTimer = wallMs === undefined ? undefined : setTimeout(() => stopForBudget(meter!.crossed(), 'crossed'), wallMs)
   const tracer = createLoopTracer(runId, ctx.traceEmitter, now)
   const { maxIterations, maxConcurrency, agentRuns, agentRunNames } = resolved
   const startedAt = now()
@@ -90,7 +125,7 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
     return { costUsd, tokenUsage }
   }
   const throwIfAborted = (): void => {
-    if (signal?.aborted) throw createAbortError('aborted', signal.reason)
+    if (callerSignal?.aborted) throw createAbortError('aborted', callerSignal.reason)
   }
 
   await tracer.emit('loop.started', {
@@ -108,6 +143,7 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
   try {
     for (;;) {
       throwIfAborted()
+      if (budgetStop || stopForBudget(meter?.crossed(), 'crossed') || stopForBudget(meter?.cannotCover(), 'insufficient')) return await finalize(BUDGET_EXCEEDED as Decision)
       const remaining = maxIterations - history.length
       if (remaining <= 0) {
         // The cap ends the loop without asking the driver; the stop still gets its plan event.
@@ -141,10 +177,11 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
       throwIfAborted()
       const groupId = `${runId}/round-${roundIndex}`
       const round = roundIndex
-      const ran = await runBounded(tasks.length, maxConcurrency, signal, (i) => {
+      const ran = await runBounded(tasks.length, maxConcurrency, signal, async (i) => {
         const index = base + i
         const specIndex = index % agentRuns.length
-        return runIteration<Task, Output, Verdict>({
+        if (meter && (budgetStop || stopForBudget(meter.crossed(), 'crossed') || stopForBudget(meter.cannotCover(), 'insufficient'))) return undefined
+        const iteration = await runIteration<Task, Output, Verdict>({
           index,
           roundIndex: round,
           groupId,
@@ -154,14 +191,25 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
           agentRunName: agentRunNames[specIndex],
           output: options.output,
           validator: options.validator,
-          ctx,
+          ctx: iterationCtx,
           tracer,
           now,
           abortGate,
+          ...(meter
+            ? {
+                onUsage: (amount: { tokens: number; costUsd: number }) => {
+                  meter.add(index, amount)
+                  stopForBudget(meter.crossed(), 'crossed')
+                },
+              }
+            : {}),
         })
-      })
+        meter?.finish(index)
+        return iteration
+      }, () => budgetStop !== undefined)
       for (const it of ran) if (it) history.push(it)
       throwIfAborted()
+      if (budgetStop || stopForBudget(meter?.crossed(), 'crossed')) return await finalize(BUDGET_EXCEEDED as Decision)
       decision = await driver.decide(history)
       await tracer.emit('loop.decision', { roundIndex, decision: renderDecision(decision), historyLength: history.length })
       if (isTerminalDecision(decision)) return await finalize(decision)
@@ -177,11 +225,13 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
       totalCostUsd: costUsd,
       durationMs: now() - startedAt,
       iterations: history.length,
-      decision: signal?.aborted ? 'aborted' : 'failed',
+      decision: callerSignal?.aborted ? 'aborted' : 'failed',
     })
     throw err
   } finally {
     abortGate?.dispose()
+    if (wallTimer !== undefined) clearTimeout(wallTimer)
+    unlink()
   }
 
   async function finalize(final: Decision): Promise<LoopResult<Task, Output, Decision, Verdict>> {
@@ -206,6 +256,8 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
       iterations: history.length,
       decision: renderDecision(final),
     })
-    return { runId, decision: final, iterations: history, winner, durationMs, costUsd, tokenUsage }
+    const result: LoopResult<Task, Output, Decision, Verdict> = { runId, decision: final, iterations: history, winner, durationMs, costUsd, tokenUsage }
+    if (budgetStop) result.budget = { ...budgetStop, spent: { costUsd, tokens: tokenUsage.input + tokenUsage.output, wallMs: durationMs } }
+    return result
   }
 }
