@@ -35,7 +35,9 @@ export {
 export { type OpenAIFunctionTool, mcpToolsForRuntimeMcp, mcpToolsForRuntimeMcpSubset } from './openai-tools.js'
 export {
   type DelegationError,
+  type DelegationLease,
   type DelegationListFilter,
+  type DelegationReclaim,
   type DelegationProfile,
   type DelegationRecord,
   type DelegationRecovery,
