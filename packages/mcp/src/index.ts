@@ -71,3 +71,6 @@ export {
   isKbGate,
   normalizeKbText,
 } from '@tangle-network/agent-runtime-core'
+// Scale-out dispatch hook (issue 15).
+export type { DelegationDispatcher } from './dispatch.js'
+export type { PostgresDispatchOptions } from './bin.js'

@@ -103,6 +103,18 @@ export class SqlDelegationStore implements DelegationStore {
   }
 
   async migrate(): Promise<void> {
+    // Processes starting together (scale-out workers) race on CREATE … IF NOT EXISTS in PostgreSQL's catalog; the loser retries.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.createTables()
+      } catch (err) {
+        const code = (err as { code?: string }).code
+        if (attempt >= 3 || (code !== '23505' && code !== '42P07' && code !== '42701')) throw err
+      }
+    }
+  }
+
+  private async createTables(): Promise<void> {
     const real = this.db.dialect === 'postgres' ? 'DOUBLE PRECISION' : 'REAL'
     await this.db.exec(
       `CREATE TABLE IF NOT EXISTS ${this.table} (task_id TEXT PRIMARY KEY, idem_key TEXT NOT NULL UNIQUE, profile TEXT NOT NULL, namespace TEXT, args TEXT NOT NULL, status TEXT NOT NULL, progress TEXT, output TEXT, error TEXT, cost_usd ${real}, attempts INTEGER NOT NULL, version INTEGER NOT NULL, created_at BIGINT NOT NULL, started_at BIGINT, completed_at BIGINT, updated_at BIGINT NOT NULL, lease_owner TEXT, lease_expires_at BIGINT)`,
