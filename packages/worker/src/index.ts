@@ -18,3 +18,4 @@ export {
 export type { DelegationJobOutcome, WorkerDelegate } from './delegation-job.js'
 export { type CadenceSchedule, cadenceToCron } from './cadence.js'
 export { CADENCE_TASK, DELEGATION_TASK, type DelegationChannels, SWEEP_TASK, delegationChannels } from './channels.js'
+export { type PatternScheduleOptions, patternSchedule } from './pattern-schedule.js'
