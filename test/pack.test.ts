@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const run = promisify(execFile)
 const ROOT = join(import.meta.dirname, '..')
-const PACKAGES = ['core', 'sandbox-local', 'conversations', 'mcp', 'improvement', 'analyst-loop', 'cli', 'agent-runtime']
-const SUBPATHS = ['', '/loops', '/agent', '/profiles', '/testing', '/mcp', '/improvement', '/analyst-loop', '/conversations', '/conversations/node', '/sandbox-local', '/improvement/node', '/cli']
+const PACKAGES = ['core', 'sandbox-local', 'conversations', 'mcp', 'improvement', 'analyst-loop', 'cli', 'worker', 'agent-runtime']
+const SUBPATHS = ['', '/loops', '/agent', '/profiles', '/testing', '/mcp', '/improvement', '/analyst-loop', '/conversations', '/conversations/node', '/sandbox-local', '/improvement/node', '/cli', '/worker']
 /** Exports each subpath must have once installed (subpaths of later issues only need to load). */
 const EXPECTED: Record<string, string[]> = {
   '': ['runAgentTaskStream', 'runAgentTask', 'ValidationError', 'decideKnowledgeReadiness', 'startRuntimeRun', 'validateChatModelId', 'createIterableBackend', 'runLoopRunnerCli'],
@@ -26,6 +26,7 @@ const EXPECTED: Record<string, string[]> = {
   '/sandbox-local': ['createLocalSandboxClient'],
   '/improvement': ['optimizePrompt', 'heldOutGate', 'gepaDriver', 'runImprovementLoop', 'selfImproveLoopRunner'],
   '/improvement/node': ['createJsonlCampaignStorage', 'improvementDriver', 'createGitPrPromoter'],
+  '/worker': ['createPostgresDispatcher', 'runWorker', 'patternSchedule'],
 }
 
 type Manifest = { name: string; version: string; exports: Record<string, string | Record<string, string>>; bin?: Record<string, string> }
@@ -136,5 +137,7 @@ console.log(JSON.stringify(out))
     expect(usage.stderr).toContain('usage: agent-runtime-loop')
     const mcp = await run(join(bin, 'agent-runtime-mcp'), ['--version'], { cwd: project, env, timeout: 60_000 })
     expect(mcp.stdout.trim()).toBe(manifest('agent-runtime').version)
+    const worker = await run(join(bin, 'agent-runtime-worker'), ['--version'], { cwd: project, env, timeout: 60_000 })
+    expect(worker.stdout.trim()).toBe(manifest('agent-runtime').version)
   })
 })

@@ -109,7 +109,13 @@ export function spawnWorker(env: Record<string, string>, args: string[] = ['--co
       if (pattern.test(stderr)) return Promise.resolve()
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`worker ${child.pid}: no ${pattern} on stderr after ${timeoutMs} ms:\n${stderr}`)), timeoutMs)
-        waiters.push({ pattern, resolve: () => (clearTimeout(timer), resolve()) })
+        waiters.push({
+          pattern,
+          resolve: () => {
+            clearTimeout(timer)
+            resolve()
+          },
+        })
         exited.then(() => {
           clearTimeout(timer)
           if (!pattern.test(stderr)) reject(new Error(`worker ${child.pid} exited before ${pattern}:\n${stderr}`))
