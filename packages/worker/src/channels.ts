@@ -47,7 +47,9 @@ export interface Listener {
 
 /**
  * Opens one client, LISTENs on `channels` and calls `onMessage(channel, payload)`.
- * A dropped connection is reported through `onError`; the caller decides what to do.
+ * A dropped connection is reported through `onError` and re-opened after
+ * `retryMs` (notifications sent meanwhile are lost; the callers' fallbacks
+ * are the heartbeat and the status wait's timeout).
  * @internal
  */
 export async function listen(
@@ -55,22 +57,43 @@ export async function listen(
   channels: readonly string[],
   onMessage: (channel: string, payload: string) => void,
   onError: (message: string) => void,
+  retryMs = 1_000,
 ): Promise<Listener> {
-  const client = new pg.Client({ connectionString })
   let closing = false
-  client.on('error', (err) => {
-    if (!closing) onError(`LISTEN connection lost: ${errorMessage(err)}`)
-  })
-  client.on('notification', (msg) => {
-    if (msg.payload !== undefined) onMessage(msg.channel, msg.payload)
-  })
-  await client.connect()
-  // Channel names come from a validated table prefix; quoting keeps their case.
-  for (const ch of channels) await client.query(`LISTEN "${ch}"`)
+  let client: pg.Client | undefined
+  let retry: ReturnType<typeof setTimeout> | undefined
+  const open = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString })
+    client = c
+    c.on('notification', (msg) => {
+      if (msg.payload !== undefined) onMessage(msg.channel, msg.payload)
+    })
+    c.on('error', (err) => {
+      if (closing || client !== c) return
+      onError(`LISTEN connection lost: ${errorMessage(err)}; reconnecting`)
+      c.end().catch(() => {})
+      reconnect()
+    })
+    await c.connect()
+    // Channel names come from a validated table prefix; quoting keeps their case.
+    for (const ch of channels) await c.query(`LISTEN "${ch}"`)
+  }
+  const reconnect = () => {
+    if (closing) return
+    retry = setTimeout(() => {
+      open().catch((err) => {
+        onError(`LISTEN reconnect failed: ${errorMessage(err)}`)
+        reconnect()
+      })
+    }, retryMs)
+    ;(retry as { unref?: () => void }).unref?.()
+  }
+  await open()
   return {
     async close() {
       closing = true
-      await client.end().catch(() => {})
+      if (retry) clearTimeout(retry)
+      await client?.end().catch(() => {})
     },
   }
 }

@@ -122,6 +122,43 @@ describe('runWorker (in process, injected clock)', { timeout: 90_000 }, () => {
     expect(await store.get(record.taskId)).toMatchObject({ attempts: 2, output: { ran: 'handover' } })
   })
 
+  it('a dropped LISTEN connection is re-opened, and cross-process cancels arrive again', async () => {
+    const lines: string[] = []
+    let started!: () => void
+    let aborted!: () => void
+    const running = new Promise<void>((r) => (started = r))
+    const abortSeen = new Promise<void>((r) => (aborted = r))
+    const hold: CoderDelegate = (_args, ctx) =>
+      new Promise((_resolve, reject) => {
+        started()
+        ctx.signal.addEventListener(
+          'abort',
+          () => {
+            aborted()
+            reject(new Error('aborted'))
+          },
+          { once: true },
+        )
+      })
+    // A 20 s heartbeat: only the notification can abort it within the test.
+    await start({ coderDelegate: hold, heartbeatMs: 20_000, leaseMs: 60_000, log: (l) => lines.push(l) })
+    const listenQuery = `LISTEN "${prefix}_dlg_cancel"`
+    const listeners = async () => (await pool.query('SELECT pid FROM pg_stat_activity WHERE query = $1', [listenQuery])).rows.map((r) => Number(r.pid))
+    const [first] = await until('the LISTEN connection', async () => ((await listeners()).length ? listeners() : undefined))
+    await pool.query('SELECT pg_terminate_backend($1)', [first])
+    await until('a new LISTEN connection', async () => {
+      const pids = await listeners()
+      return pids.length > 0 && !pids.includes(first!)
+    })
+    expect(lines.some((l) => l.includes('LISTEN connection lost'))).toBe(true)
+    const { record } = await dispatcher.submit('coder', { goal: 'cancel-after-reconnect', repoRoot: '/r' })
+    await running
+    await store.cancel(record.taskId, clock)
+    await dispatcher.cancel(record.taskId)
+    await abortSeen
+    expect(lines.some((l) => l.includes(`delegation ${record.taskId}: cancel received`))).toBe(true)
+  })
+
   it('checks its options and names the field', async () => {
     await expect(runWorker({ connectionString: 'mysql://db' })).rejects.toThrow(/connectionString must be a postgres:\/\/ URL/)
     await expect(runWorker({ connectionString: DATABASE_URL, heartbeatMs: 20_000, leaseMs: 30_000 })).rejects.toThrow(/heartbeatMs \(20000\) must be at most half of leaseMs/)
