@@ -196,6 +196,11 @@ export function describeDelegationStoreConformance(name: string, open: () => Pro
       // Another worker takes it and is the only one whose result lands.
       const fresh = (await store.start('dlg-t62', swept.requeued[0]!.version, 150, { owner: 'host-b:3', expiresAt: 180 }))!
       expect(fresh.attempts).toBe(2)
+      // Running again under the new fence: the stale worker's heartbeat, progress and result still change nothing.
+      expect(await store.heartbeat('dlg-t62', stale.version, 999, 151)).toBe(false)
+      expect(await store.progress('dlg-t62', stale.version, { progress: { iteration: 9, phase: 'late' } }, 151)).toBe(false)
+      expect(await store.finish('dlg-t62', stale.version, { status: 'completed', output: 'late' }, 151)).toBe(false)
+      expect(await store.get('dlg-t62')).toMatchObject({ status: 'running', leaseOwner: 'host-b:3', leaseExpiresAt: 180 })
       expect(await store.finish('dlg-t62', fresh.version, { status: 'completed', output: 'ok' }, 160)).toBe(true)
       expect(await store.get('dlg-t62')).toMatchObject({ status: 'completed', output: 'ok', attempts: 2 })
       expect((await store.get('dlg-t62'))?.leaseOwner).toBeUndefined()
