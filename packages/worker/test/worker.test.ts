@@ -140,8 +140,7 @@ describe('runWorker (in process, injected clock)', { timeout: 90_000 }, () => {
           { once: true },
         )
       })
-    // A 20 s heartbeat: only the notification can abort it within the test.
-    await start({ coderDelegate: hold, heartbeatMs: 20_000, leaseMs: 60_000, log: (l) => lines.push(l) })
+    await start({ coderDelegate: hold, heartbeatMs: 30_000, leaseMs: 60_000, log: (l) => lines.push(l) })
     const listenQuery = `LISTEN "${prefix}_dlg_cancel"`
     const listeners = async () => (await pool.query('SELECT pid FROM pg_stat_activity WHERE query = $1', [listenQuery])).rows.map((r) => Number(r.pid))
     const [first] = await until('the LISTEN connection', async () => ((await listeners()).length ? listeners() : undefined))
@@ -155,7 +154,12 @@ describe('runWorker (in process, injected clock)', { timeout: 90_000 }, () => {
     await running
     await store.cancel(record.taskId, clock)
     await dispatcher.cancel(record.taskId)
-    await abortSeen
+    // Well before the first heartbeat (30 s): only the notification can have aborted it.
+    let seen = false
+    void abortSeen.then(() => {
+      seen = true
+    })
+    await until('the delegate to see the cancel', () => seen, 10_000)
     expect(lines.some((l) => l.includes(`delegation ${record.taskId}: cancel received`))).toBe(true)
   })
 
