@@ -159,27 +159,33 @@ describe('agent-runtime-worker child processes on PostgreSQL', { timeout: 120_00
     await client.close()
   })
 
-  it('a stale worker that wakes up after its lease was reclaimed writes nothing', async () => {
+  it('a stale worker that wakes up after its lease was reclaimed writes nothing, even while the delegation runs again elsewhere', async () => {
     const d = dispatcher()
     const store = await d.store()
+    const startedBy = (pid: number) => () => readEvents(logFile).some((e) => e.event === 'start' && e.pid === pid)
     const a = await worker({ WORKER_TEST_MODE: 'hold-ignore-abort' })
     const { record } = await d.submit('coder', args('stale'))
-    await until('the delegate to start on the first worker', () => readEvents(logFile).some((e) => e.event === 'start' && e.pid === a.pid))
+    await until('the delegate to start on the first worker', startedBy(a.pid))
     a.child.kill('SIGSTOP')
-    const b = await worker()
+    // The second worker reclaims it and holds it running under the new fence.
+    const b = await worker({ WORKER_TEST_MODE: 'hold-ignore-abort' })
+    await until('the second worker to take it over', startedBy(b.pid))
+    const rerun = (await store.get(record.taskId))!
+    expect(rerun).toMatchObject({ status: 'running', attempts: 2 })
+    a.child.kill('SIGCONT')
+    await a.waitFor(new RegExp(`delegation ${record.taskId}: .*lease lost`))
+    // The stale delegate keeps going (it ignores aborts) and returns a result: the fence refuses it.
+    writeFileSync(`${logFile}.release.${a.pid}`, '')
+    await a.waitFor(new RegExp(`delegation ${record.taskId}: fence ${record.version + 1} is stale`))
+    expect(await store.get(record.taskId)).toEqual(rerun)
+    writeFileSync(`${logFile}.release.${b.pid}`, '')
     const done = await until('the second worker to complete it', async () => {
       const r = await store.get(record.taskId)
       return r?.status === 'completed' ? r : undefined
     })
     expect(done.output).toEqual({ by: b.pid, goal: 'stale' })
-    a.child.kill('SIGCONT')
-    await a.waitFor(new RegExp(`delegation ${record.taskId}: .*lease lost`))
-    // The stale delegate keeps going (it ignores aborts) and returns a result: the fence refuses it.
-    writeFileSync(`${logFile}.release`, '')
-    await a.waitFor(new RegExp(`delegation ${record.taskId}: fence ${record.version + 1} is stale`))
-    expect(await store.get(record.taskId)).toEqual(done)
     const events = readEvents(logFile)
-    expect(events.filter((e) => e.event === 'commit').map((e) => e.pid).sort()).toEqual([a.pid, b.pid].sort())
+    expect(events.filter((e) => e.event === 'commit').map((e) => e.pid)).toEqual([a.pid, b.pid])
     expect((await a.stop()).summary).toMatchObject({ fenced: 1, completed: 0 })
     expect((await b.stop()).summary).toMatchObject({ completed: 1 })
   })
