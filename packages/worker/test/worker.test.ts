@@ -9,11 +9,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createGitWorkspace, createScriptedTickBackend, type LoopPattern, type PatternRunSummary } from '@tangle-network/agent-runtime-cli'
+import { runDelegatedLoop } from '@tangle-network/agent-runtime-core'
 import type { CoderDelegate, SqlDelegationStore } from '@tangle-network/agent-runtime-mcp'
 import {
   CADENCE_TASK,
   cadenceToCron,
   createPostgresDispatcher,
+  dispatchedLoopRunner,
   type PostgresDispatcher,
   patternSchedule,
   runWorker,
@@ -161,6 +163,40 @@ describe('runWorker (in process, injected clock)', { timeout: 90_000 }, () => {
     })
     await until('the delegate to see the cancel', () => seen, 10_000)
     expect(lines.some((l) => l.includes(`delegation ${record.taskId}: cancel received`))).toBe(true)
+  })
+
+  it('a runDelegatedLoop caller runs its loop on the workers: output, delegate failure, and abort → cross-process cancel', async () => {
+    let aborted = false
+    const coder: CoderDelegate = (args, ctx) =>
+      args.goal === 'boom'
+        ? Promise.reject(new Error('tests failed'))
+        : args.goal === 'hold'
+          ? new Promise((_resolve, reject) =>
+              ctx.signal.addEventListener(
+                'abort',
+                () => {
+                  aborted = true
+                  reject(new Error('aborted'))
+                },
+                { once: true },
+              ),
+            )
+          : instant(args, ctx)
+    await start({ coderDelegate: coder, heartbeatMs: 30_000, leaseMs: 60_000 })
+    const ok = await runDelegatedLoop('code', { code: dispatchedLoopRunner(dispatcher, 'coder', { goal: 'remote', repoRoot: '/r' }) })
+    expect(ok).toMatchObject({ mode: 'code', ok: true, output: { ran: 'remote' } })
+    const failed = await runDelegatedLoop('code', { code: dispatchedLoopRunner(dispatcher, 'coder', { goal: 'boom', repoRoot: '/r' }) })
+    expect(failed).toMatchObject({ ok: false })
+    expect(failed.error).toMatch(/failed \(delegate\): tests failed/)
+    const control = new AbortController()
+    const pending = runDelegatedLoop('code', { code: dispatchedLoopRunner(dispatcher, 'coder', { goal: 'hold', repoRoot: '/r' }) }, { signal: control.signal })
+    await until('the held delegation to run', async () => (await store.list({ limit: 10 })).some((r) => r.args.goal === 'hold' && r.status === 'running'))
+    control.abort(new Error('caller gave up'))
+    expect(await pending).toMatchObject({ ok: false })
+    const held = (await store.list({ limit: 10 })).find((r) => r.args.goal === 'hold')!
+    expect(held.status).toBe('cancelled')
+    // The worker's heartbeat is 30 s: the abort arrived over the notification.
+    await until('the worker to abort the delegate', () => aborted, 10_000)
   })
 
   it('checks its options and names the field', async () => {
