@@ -129,7 +129,9 @@ export async function runWorkerCli(argv: readonly string[], io: WorkerBinIo): Pr
     if (args.help || args.version) env = {} as never
     else {
       const parsed = envSchema.safeParse(io.env)
-      if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
+      // Messages that already name their variable are printed as they are.
+      const describe = (i: z.core.$ZodIssue) => (i.message.startsWith(String(i.path[0])) ? i.message : `${i.path.join('.')}: ${i.message}`)
+      if (!parsed.success) throw new UsageError(parsed.error.issues.map(describe).join('; '))
       env = parsed.data
     }
   } catch (err) {

@@ -39,11 +39,11 @@ describe('agent-runtime-worker flags and environment', () => {
   })
 
   it.each([
-    [[], {}, /DATABASE_URL is required/],
+    [[], {}, /agent-runtime-worker: DATABASE_URL is required/],
     [[], { DATABASE_URL: 'mysql://db' }, /DATABASE_URL must be a postgres:\/\/ URL/],
     [['--concurrency', '0'], { DATABASE_URL }, /--concurrency must be an integer >= 1, got "0"/],
     [['--bogus'], { DATABASE_URL }, /unknown argument "--bogus"/],
-    [[], { DATABASE_URL, AGENT_RUNTIME_LEASE_MS: '30s' }, /AGENT_RUNTIME_LEASE_MS: AGENT_RUNTIME_LEASE_MS must be a whole number of milliseconds/],
+    [[], { DATABASE_URL, AGENT_RUNTIME_LEASE_MS: '30s' }, /agent-runtime-worker: AGENT_RUNTIME_LEASE_MS must be a whole number of milliseconds/],
     [[], { DATABASE_URL, AGENT_RUNTIME_HEARTBEAT_MS: '20000', AGENT_RUNTIME_LEASE_MS: '30000' }, /heartbeatMs \(20000\) must be at most half of leaseMs/],
   ] as const)('usage and configuration errors exit 2: %j %j', async (argv, env, message) => {
     const run = io(env)
