@@ -7,8 +7,20 @@
 import { errorMessage } from '@tangle-network/agent-runtime-core'
 import pg from 'pg'
 
-/** graphile-worker task that runs one delegation (payload `{ taskId }`). @experimental */
+/** Prefix of the graphile-worker tasks that run one delegation (payload `{ taskId }`); see {@link delegationTask}. @experimental */
 export const DELEGATION_TASK = 'agent_runtime_delegation'
+
+/**
+ * The graphile-worker task of a delegation profile. A worker registers only
+ * the tasks of the delegates it has, so graphile-worker never hands it a
+ * delegation it cannot run (a researcher-only worker never takes coder jobs).
+ * @experimental
+ * @example
+ * delegationTask('coder') // 'agent_runtime_delegation_coder'
+ */
+export function delegationTask(profile: string): string {
+  return `${DELEGATION_TASK}_${profile}`
+}
 /** graphile-worker task that re-queues delegations whose lease ran out. @experimental */
 export const SWEEP_TASK = 'agent_runtime_sweep'
 /** graphile-worker task that runs one scheduled pattern cadence (payload `{ id }`). @experimental */

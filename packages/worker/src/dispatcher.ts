@@ -13,7 +13,7 @@ import {
 } from '@tangle-network/agent-runtime-mcp'
 import { makeWorkerUtils, type WorkerUtils } from 'graphile-worker'
 import pg from 'pg'
-import { DELEGATION_TASK, delegationChannels, type Listener, listen, notify } from './channels.js'
+import { delegationChannels, delegationTask, type Listener, listen, notify } from './channels.js'
 import { checkConnectionString, checkIdentifier, checkInteger } from './options.js'
 
 /** Options of {@link createPostgresDispatcher}. @experimental */
@@ -113,7 +113,7 @@ export function createPostgresDispatcher(options: PostgresDispatcherOptions): Po
     async enqueue(record) {
       const u = await workerUtils()
       await u.addJob(
-        DELEGATION_TASK,
+        delegationTask(record.profile),
         { taskId: record.taskId },
         {
           jobKey: record.taskId,

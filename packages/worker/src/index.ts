@@ -17,6 +17,6 @@ export {
 } from './worker.js'
 export type { DelegationJobOutcome, WorkerDelegate } from './delegation-job.js'
 export { type CadenceSchedule, cadenceToCron } from './cadence.js'
-export { CADENCE_TASK, DELEGATION_TASK, type DelegationChannels, SWEEP_TASK, delegationChannels } from './channels.js'
+export { CADENCE_TASK, DELEGATION_TASK, type DelegationChannels, SWEEP_TASK, delegationChannels, delegationTask } from './channels.js'
 export { type PatternScheduleOptions, patternSchedule } from './pattern-schedule.js'
 export { type DispatchedLoopRunnerOptions, dispatchedLoopRunner } from './remote-runner.js'

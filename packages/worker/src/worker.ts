@@ -6,11 +6,11 @@
  */
 import { hostname } from 'node:os'
 import { type Clock, ConfigError, errorMessage, pgToSqlAdapter, randomBase36, systemClock } from '@tangle-network/agent-runtime-core'
-import { type CoderDelegate, type DelegationProfile, type DelegationReclaim, type ResearcherDelegate, SqlDelegationStore } from '@tangle-network/agent-runtime-mcp'
+import { type CoderDelegate, type DelegationProfile, type DelegationReclaim, type DelegationRecord, type ResearcherDelegate, SqlDelegationStore } from '@tangle-network/agent-runtime-mcp'
 import { Logger, run, type Runner, type Task } from 'graphile-worker'
 import pg from 'pg'
 import { type CadenceSchedule, cadenceCrontab } from './cadence.js'
-import { CADENCE_TASK, DELEGATION_TASK, delegationChannels, type Listener, listen, notify, SWEEP_TASK } from './channels.js'
+import { CADENCE_TASK, delegationChannels, delegationTask, type Listener, listen, notify, SWEEP_TASK } from './channels.js'
 import { type DelegationJobOutcome, runDelegationJob, type WorkerDelegate } from './delegation-job.js'
 import type { PostgresDispatcher } from './dispatcher.js'
 import { checkConnectionString, checkIdentifier, checkInteger } from './options.js'
@@ -119,6 +119,9 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerHandle
   const researcher = options.researcherDelegate
   if (coder) delegates.coder = (args, ctx) => coder(args as never, ctx)
   if (researcher) delegates.researcher = (args, ctx) => researcher(args as never, ctx)
+  if (!coder && !researcher && schedules.length === 0) {
+    throw new ConfigError(`${where}: nothing to run; give coderDelegate and/or researcherDelegate (functions (args, ctx) => output), or schedules`)
+  }
 
   const pool = new pg.Pool({ connectionString, max: Math.min(concurrency + 2, 10) })
   // An idle client's error (database restart) must not crash the worker; the next query reconnects.
@@ -134,9 +137,9 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerHandle
   let sweepTimer: ReturnType<typeof setInterval> | undefined
   const jobSpec = queueName ? { queueName } : {}
 
-  const sweep = async (addJob: (taskId: string) => Promise<void>): Promise<DelegationReclaim> => {
+  const sweep = async (addJob: (record: DelegationRecord) => Promise<void>): Promise<DelegationReclaim> => {
     const res = await store.reclaimExpired(now(), maxAttempts)
-    for (const r of res.requeued) await addJob(r.taskId)
+    for (const r of res.requeued) await addJob(r)
     for (const r of [...res.requeued, ...res.failed]) await notify(pool, channels.status, r.taskId).catch(() => {})
     counts.swept += res.requeued.length + res.failed.length
     if (res.requeued.length || res.failed.length) {
@@ -145,30 +148,32 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerHandle
     return res
   }
 
+  const runDelegation: Task = async (payload) => {
+    const taskId = (payload as { taskId?: unknown })?.taskId
+    if (typeof taskId !== 'string') {
+      log(`delegation job without a string taskId (payload ${JSON.stringify(payload)}): dropped`)
+      return
+    }
+    const outcome = await runDelegationJob(taskId, {
+      store,
+      delegates,
+      workerId,
+      now,
+      heartbeatMs,
+      leaseMs,
+      running,
+      isStopping: () => stopping,
+      announce: (id) => notify(pool, channels.status, id),
+      log,
+    })
+    counts[outcome]++
+  }
   const taskList: Record<string, Task> = {
-    [DELEGATION_TASK]: async (payload) => {
-      const taskId = (payload as { taskId?: unknown })?.taskId
-      if (typeof taskId !== 'string') {
-        log(`job ${DELEGATION_TASK} without a string taskId (payload ${JSON.stringify(payload)}): dropped`)
-        return
-      }
-      const outcome = await runDelegationJob(taskId, {
-        store,
-        delegates,
-        workerId,
-        now,
-        heartbeatMs,
-        leaseMs,
-        running,
-        isStopping: () => stopping,
-        announce: (id) => notify(pool, channels.status, id),
-        log,
-      })
-      counts[outcome]++
-    },
+    // Only the profiles this worker has a delegate for: graphile-worker hands out no other delegation jobs.
+    ...Object.fromEntries(Object.keys(delegates).map((profile) => [delegationTask(profile), runDelegation])),
     [SWEEP_TASK]: async (_payload, helpers) => {
-      await sweep(async (taskId) => {
-        await helpers.addJob(DELEGATION_TASK, { taskId }, { jobKey: taskId, jobKeyMode: 'preserve_run_at', ...jobSpec })
+      await sweep(async (r) => {
+        await helpers.addJob(delegationTask(r.profile), { taskId: r.taskId }, { jobKey: r.taskId, jobKeyMode: 'preserve_run_at', ...jobSpec })
       })
     },
     [CADENCE_TASK]: async (payload, helpers) => {

@@ -199,9 +199,24 @@ describe('runWorker (in process, injected clock)', { timeout: 90_000 }, () => {
     await until('the worker to abort the delegate', () => aborted, 10_000)
   })
 
+  it('a worker takes only the profiles it has a delegate for', async () => {
+    const researcherOnly = await start({ coderDelegate: undefined, researcherDelegate: async (args) => ({ researched: args.question }) })
+    const coderJob = await dispatcher.submit('coder', { goal: 'needs a coder', repoRoot: '/r' })
+    const researchJob = await dispatcher.submit('researcher', { question: 'q' })
+    await until('the research delegation to complete', async () => (await store.get(researchJob.record.taskId))?.status === 'completed')
+    // The coder job was queued first, yet this worker never locked it.
+    expect((await store.get(coderJob.record.taskId))?.status).toBe('pending')
+    const { rows } = await pool.query(`SELECT task_identifier, locked_at FROM ${schema}.jobs WHERE key = $1`, [coderJob.record.taskId])
+    expect(rows).toEqual([{ task_identifier: 'agent_runtime_delegation_coder', locked_at: null }])
+    expect(researcherOnly.stats()).toMatchObject({ completed: 1, skipped: 0 })
+    await start()
+    await until('a coder worker to run it', async () => (await store.get(coderJob.record.taskId))?.status === 'completed')
+  })
+
   it('checks its options and names the field', async () => {
     await expect(runWorker({ connectionString: 'mysql://db' })).rejects.toThrow(/connectionString must be a postgres:\/\/ URL/)
-    await expect(runWorker({ connectionString: DATABASE_URL, heartbeatMs: 20_000, leaseMs: 30_000 })).rejects.toThrow(/heartbeatMs \(20000\) must be at most half of leaseMs/)
+    await expect(runWorker({ connectionString: DATABASE_URL })).rejects.toThrow(/nothing to run; give coderDelegate and\/or researcherDelegate/)
+    await expect(runWorker({ connectionString: DATABASE_URL, coderDelegate: instant, heartbeatMs: 20_000, leaseMs: 30_000 })).rejects.toThrow(/heartbeatMs \(20000\) must be at most half of leaseMs/)
     await expect(runWorker({ connectionString: DATABASE_URL, schedules: [{ id: 'x', cadence: 'every day', run: async () => {} }] })).rejects.toThrow(/cadence "every day"/)
     expect(() => createPostgresDispatcher({ connectionString: DATABASE_URL, schema: 'bad-name' })).toThrow(/schema "bad-name"/)
     expect(() => createPostgresDispatcher({ connectionString: DATABASE_URL, concurrency: 0 })).toThrow(/concurrency must be an integer >= 1/)
@@ -248,9 +263,10 @@ describe('runWorker (in process, injected clock)', { timeout: 90_000 }, () => {
       })
       await start({ schedules: [schedule] })
       // graphile-worker's cron registers the slot it keeps (once for all workers) as it starts.
-      await until('the cadence to be registered in the crontab', async () => {
+      await until('the cadence (and the default one-minute sweep) to be registered in the crontab', async () => {
         const { rows } = await pool.query(`SELECT identifier FROM ${schema}._private_known_crontabs`)
-        return rows.some((r) => r.identifier === 'cadence_nightly-triage')
+        const ids = rows.map((r) => r.identifier)
+        return ids.includes('cadence_nightly-triage') && ids.includes(SWEEP_TASK)
       })
       // Fire the slot as graphile-worker's cron would (no waiting for 03:00).
       await quickAddJob({ connectionString: DATABASE_URL, schema }, CADENCE_TASK, { id: 'nightly-triage', _cron: { ts: new Date(clock).toISOString() } })
