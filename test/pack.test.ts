@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { childEnv as env, type Manifest, manifest, type PackedProject, createPackedProject } from '../bin/lib/packed-project.js'
 
 const run = promisify(execFile)
-const SUBPATHS = ['', '/loops', '/agent', '/profiles', '/testing', '/mcp', '/improvement', '/analyst-loop', '/conversations', '/conversations/node', '/sandbox-local', '/improvement/node', '/cli', '/agent/node', '/analyst-loop/node']
+const SUBPATHS = ['', '/loops', '/agent', '/profiles', '/testing', '/mcp', '/improvement', '/analyst-loop', '/conversations', '/conversations/node', '/sandbox-local', '/improvement/node', '/cli', '/agent/node', '/analyst-loop/node', '/worker']
 /** Exports each subpath must have once installed (subpaths of later issues only need to load). */
 const EXPECTED: Record<string, string[]> = {
   '': ['runAgentTaskStream', 'runAgentTask', 'ValidationError', 'decideKnowledgeReadiness', 'startRuntimeRun', 'validateChatModelId', 'createIterableBackend', 'runLoopRunnerCli', 'FileConversationJournal', 'createOtelExporter'],
@@ -31,6 +31,7 @@ const EXPECTED: Record<string, string[]> = {
   '/analyst-loop': ['runAnalystLoop', 'auditLoopRunner', 'createFailureClusterAnalyst'],
   '/analyst-loop/node': ['createPromptSurface', 'createKnowledgeSurface'],
   '/cli': ['createConsoleHandler', 'startConsoleServer', 'openConsoleStores'],
+  '/worker': ['createPostgresDispatcher', 'runWorker', 'patternSchedule'],
 }
 
 let packed: PackedProject
@@ -90,5 +91,7 @@ console.log(JSON.stringify(out))
     expect(usage.stderr).toContain('usage: agent-runtime-loop')
     const mcp = await run(join(bin, 'agent-runtime-mcp'), ['--version'], { cwd: project, env, timeout: 60_000 })
     expect(mcp.stdout.trim()).toBe(manifest('agent-runtime').version)
+    const worker = await run(join(bin, 'agent-runtime-worker'), ['--version'], { cwd: project, env, timeout: 60_000 })
+    expect(worker.stdout.trim()).toBe(manifest('agent-runtime').version)
   })
 })

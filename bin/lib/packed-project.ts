@@ -15,7 +15,7 @@ const run = promisify(execFile)
 /** The repository root. */
 export const ROOT = join(import.meta.dirname, '..', '..')
 /** Every package under `packages/`, in the order they are packed. */
-export const PACKAGES = ['core', 'sandbox-local', 'conversations', 'mcp', 'improvement', 'analyst-loop', 'cli', 'agent-runtime']
+export const PACKAGES = ['core', 'sandbox-local', 'conversations', 'mcp', 'improvement', 'analyst-loop', 'cli', 'worker', 'agent-runtime']
 
 /** The parts of a package.json these scripts read. */
 export type Manifest = { name: string; version: string; exports: Record<string, string | Record<string, string>>; bin?: Record<string, string> }

@@ -19,7 +19,9 @@ export default defineConfig({
     "testing": "src/testing.ts",
     "cli": "src/cli.ts",
     "bin/loop": "src/bin/loop.ts",
-    "bin/mcp": "src/bin/mcp.ts"
+    "bin/mcp": "src/bin/mcp.ts",
+    "worker": "src/worker.ts",
+    "bin/worker": "src/bin/worker.ts"
   },
   format: ['esm'],
   dts: true,

@@ -12,6 +12,7 @@ import { createLocalCoderDelegate } from './embedded-coder.js'
 import { createMcpServer, type DelegationMcpServer, type McpServerOptions } from './server.js'
 import { openDelegationStore } from './store/open.js'
 import type { DelegationRecoveryMode, DelegationStore } from './store/types.js'
+import type { DelegationDispatcher } from './dispatch.js'
 
 /** Usage text of `agent-runtime-mcp`. @experimental */
 export const MCP_BIN_USAGE = `usage: agent-runtime-mcp [--config ./mcp.config.mjs] [--http PORT [--host HOST]]
@@ -36,6 +37,10 @@ Environment:
   MCP_DISABLE_CODER, MCP_DISABLE_RESEARCHER   any non-empty value omits that tool
   AGENT_RUNTIME_DELEGATION_DB          SQLite file (default .agent-runtime/delegations.db)
   DATABASE_URL                         use PostgreSQL instead of SQLite
+  AGENT_RUNTIME_DISPATCH=postgres      only enqueue (graphile-worker on DATABASE_URL); agent-runtime-worker
+                                       processes run the delegations (needs @tangle-network/agent-runtime-worker)
+  AGENT_RUNTIME_WORKER_SCHEMA          graphile-worker schema (default graphile_worker)
+  AGENT_RUNTIME_QUEUE                  graphile-worker queue name for delegations (default: none, run in parallel)
   AGENT_RUNTIME_DELEGATION_RECOVER     'rerun' re-runs delegations cut off by a crash (once); default: mark them failed
   AGENT_RUNTIME_DELEGATION_RETAIN_DAYS days finished delegations are kept (default 30)
   OTEL_EXPORTER_OTLP_ENDPOINT          export each delegation's loop spans over OTLP/HTTP
@@ -57,6 +62,16 @@ export interface McpBinIo {
   version: string
   /** Loads the Tangle sandbox SDK; default `import('@tangle-network/sandbox')`. */
   loadSandboxSdk?: () => Promise<{ Sandbox: new (o: { apiKey: string; baseUrl?: string }) => unknown }>
+  /** Opens the dispatcher of `AGENT_RUNTIME_DISPATCH=postgres`; default loads `@tangle-network/agent-runtime-worker`. */
+  loadDispatcher?: (options: PostgresDispatchOptions) => Promise<DelegationDispatcher>
+}
+
+/** What `AGENT_RUNTIME_DISPATCH=postgres` hands {@link McpBinIo.loadDispatcher}. @experimental */
+export interface PostgresDispatchOptions {
+  connectionString: string
+  schema?: string
+  queueName?: string
+  tablePrefix: string
 }
 
 class UsageError extends Error {}
@@ -140,7 +155,9 @@ async function embeddedCoder(io: McpBinIo, exporter: OtelExporter | undefined): 
   }
   let sdk: Awaited<ReturnType<NonNullable<McpBinIo['loadSandboxSdk']>>>
   try {
-    sdk = await (io.loadSandboxSdk ?? (() => import(/* @vite-ignore */ '@tangle-network/sandbox' as string)))()
+    // An optional peer: a specifier in a variable keeps bundlers from resolving it at build time.
+    const peer = '@tangle-network/sandbox'
+    sdk = await (io.loadSandboxSdk ?? (() => import(/* @vite-ignore */ peer)))()
   } catch (err) {
     throw new UsageError(`TANGLE_API_KEY is set but @tangle-network/sandbox could not be loaded (${errorMessage(err)}); install it, or unset TANGLE_API_KEY to run delegations in local git worktrees`)
   }
@@ -156,6 +173,34 @@ async function embeddedCoder(io: McpBinIo, exporter: OtelExporter | undefined): 
     traceEmitter,
   })
   return { options: { coderDelegate }, placement }
+}
+
+/** `AGENT_RUNTIME_DISPATCH`: unset or `local` runs here; `postgres` needs DATABASE_URL. */
+function dispatchOptions(env: Record<string, string | undefined>): PostgresDispatchOptions | undefined {
+  const mode = env.AGENT_RUNTIME_DISPATCH?.trim()
+  if (!mode || mode === 'local') return undefined
+  if (mode !== 'postgres') throw new UsageError(`AGENT_RUNTIME_DISPATCH must be 'postgres' or 'local', got ${JSON.stringify(mode)}`)
+  const url = env.DATABASE_URL?.trim()
+  if (!url) throw new UsageError('AGENT_RUNTIME_DISPATCH=postgres needs DATABASE_URL (the PostgreSQL the workers share); set it, or unset AGENT_RUNTIME_DISPATCH to run delegations here')
+  return {
+    connectionString: url,
+    tablePrefix: 'agent_runtime',
+    ...(env.AGENT_RUNTIME_WORKER_SCHEMA?.trim() ? { schema: env.AGENT_RUNTIME_WORKER_SCHEMA.trim() } : {}),
+    ...(env.AGENT_RUNTIME_QUEUE?.trim() ? { queueName: env.AGENT_RUNTIME_QUEUE.trim() } : {}),
+  }
+}
+
+async function openDispatcher(io: McpBinIo, options: PostgresDispatchOptions): Promise<DelegationDispatcher> {
+  if (io.loadDispatcher) return io.loadDispatcher(options)
+  let mod: { createPostgresDispatcher: (o: PostgresDispatchOptions) => DelegationDispatcher }
+  try {
+    // An optional peer: a specifier in a variable keeps bundlers (and this package's deps) free of it.
+    const peer = '@tangle-network/agent-runtime-worker'
+    mod = await import(/* @vite-ignore */ peer)
+  } catch (err) {
+    throw new UsageError(`AGENT_RUNTIME_DISPATCH=postgres needs @tangle-network/agent-runtime-worker (${errorMessage(err)}); install it, or unset AGENT_RUNTIME_DISPATCH`)
+  }
+  return mod.createPostgresDispatcher(options)
 }
 
 function recoverMode(raw: string | undefined): DelegationRecoveryMode {
@@ -183,8 +228,10 @@ export async function runMcpServerCli(argv: readonly string[], io: McpBinIo): Pr
   let args: ParsedArgs
   let recover: DelegationRecoveryMode
   let retain: number | undefined
+  let dispatch: PostgresDispatchOptions | undefined
   try {
     args = parseArgs(argv)
+    dispatch = dispatchOptions(io.env)
     recover = recoverMode(io.env.AGENT_RUNTIME_DELEGATION_RECOVER)
     retain = retainDays(io.env.AGENT_RUNTIME_DELEGATION_RETAIN_DAYS)
   } catch (err) {
@@ -203,6 +250,7 @@ export async function runMcpServerCli(argv: readonly string[], io: McpBinIo): Pr
   let store: DelegationStore | undefined
   let server: DelegationMcpServer | undefined
   let exporter: OtelExporter | undefined
+  let dispatcher: DelegationDispatcher | undefined
   try {
     exporter = createOtelExporter({ env: io.env })
     let options: McpServerOptions
@@ -221,6 +269,10 @@ export async function runMcpServerCli(argv: readonly string[], io: McpBinIo): Pr
       store = opened.store
       storeName = opened.describe
     }
+    if (dispatch) {
+      dispatcher = await openDispatcher(io, dispatch)
+      placement = `postgres queue (graphile-worker schema ${dispatch.schema ?? 'graphile_worker'}); agent-runtime-worker processes run them`
+    }
     server = createMcpServer({
       serverName: 'agent-runtime-mcp',
       serverVersion: io.version,
@@ -229,6 +281,7 @@ export async function runMcpServerCli(argv: readonly string[], io: McpBinIo): Pr
       log: say,
       ...options,
       ...(store ? { store } : {}),
+      ...(dispatcher ? { dispatcher } : {}),
     })
     const served = await server.serve(args.http ? { http: args.http } : 'stdio')
     const tools = server.tools.map((t) => t.name).join(',')
@@ -236,6 +289,7 @@ export async function runMcpServerCli(argv: readonly string[], io: McpBinIo): Pr
   } catch (err) {
     say(errorMessage(err))
     await server?.stop().catch(() => {})
+    await dispatcher?.close?.().catch(() => {})
     await store?.close().catch(() => {})
     await exporter?.shutdown()
     if (err instanceof UsageError) {
@@ -247,6 +301,7 @@ export async function runMcpServerCli(argv: readonly string[], io: McpBinIo): Pr
   const reason = await io.stopRequested
   say(`${reason}: stopping (no new calls; running delegations are recovered at the next start)`)
   await server.stop()
+  await dispatcher?.close?.()
   await store?.close()
   await exporter?.shutdown()
   return 0

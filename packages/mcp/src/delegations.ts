@@ -14,6 +14,7 @@ import {
   systemClock,
 } from '@tangle-network/agent-runtime-core'
 import type { DelegationProgress } from './contracts.js'
+import type { DelegationDispatcher } from './dispatch.js'
 import type { DelegationProfile, DelegationRecord, DelegationRecoveryMode, DelegationStore } from './store/types.js'
 import { TERMINAL_DELEGATION_STATUSES } from './store/types.js'
 
@@ -39,8 +40,12 @@ export interface DelegationManagerOptions {
   retainDays?: number
   now?: Clock
   newTaskId?: () => string
+  /** Longest `stop()` waits for aborted delegates to return, in ms. Default 10 000. */
+  stopGraceMs?: number
   /** Where to report errors that have no caller (a failed background write). */
   onError?: (message: string) => void
+  /** Scale-out: queue delegations here instead of running them in this process (no local runs, no startup recovery). */
+  dispatcher?: DelegationDispatcher
 }
 
 /**
@@ -81,11 +86,15 @@ export class DelegationManager {
   private readonly statusWaiters = new Map<string, Set<() => void>>()
   private readonly progressListeners = new Map<string, Set<(p: DelegationProgress) => void>>()
   private stopped = false
+  private readonly stopGraceMs: number
   private purgeTimer?: ReturnType<typeof setInterval>
   private waits = 0
   private started?: Promise<void>
+  private readonly dispatcher?: DelegationDispatcher
+  private unsubscribe?: () => void
 
   constructor(options: DelegationManagerOptions) {
+    this.dispatcher = options.dispatcher
     this.store = options.store
     this.runners = options.runners
     this.maxConcurrency = options.maxConcurrency ?? 4
@@ -94,6 +103,7 @@ export class DelegationManager {
     this.onError = options.onError ?? (() => {})
     this.recoverMode = options.recover ?? 'fail'
     this.retainDays = options.retainDays ?? DEFAULT_DELEGATION_RETAIN_DAYS
+    this.stopGraceMs = options.stopGraceMs ?? 10_000
   }
 
   /** Migrates the store, purges expired records, recovers a dead process's work. Idempotent. */
@@ -106,6 +116,11 @@ export class DelegationManager {
         this.purge().catch((err) => this.onError(`purging expired delegations failed: ${errorMessage(err)}`))
       }, PURGE_EVERY_MS)
       ;(this.purgeTimer as { unref?: () => void }).unref?.()
+      if (this.dispatcher) {
+        // Workers own running rows (leases and the sweeper recover them); status waits wake on their notifications.
+        this.unsubscribe = await this.dispatcher.onStatusChange?.((taskId) => this.notifyStatus(taskId))
+        return
+      }
       const { runnable } = await this.store.recover(this.recoverMode, this.now())
       for (const r of runnable) this.enqueue(r.taskId)
     })()
@@ -132,7 +147,10 @@ export class DelegationManager {
       args,
       createdAt: this.now(),
     })
-    if (res.created) this.enqueue(res.record.taskId)
+    if (this.dispatcher) {
+      // A duplicate submit re-queues a still-pending one: same job key, so still one job, and a crash between insert and queue loses nothing.
+      if (res.record.status === 'pending') await this.dispatcher.enqueue(res.record)
+    } else if (res.created) this.enqueue(res.record.taskId)
     return res
   }
 
@@ -188,6 +206,7 @@ export class DelegationManager {
     const record = (await this.store.cancel(taskId, this.now()))!
     const run = this.running.get(taskId)
     run?.controller.abort(new Error(`delegation ${taskId} cancelled`))
+    if (this.dispatcher && record.status === 'cancelled') await this.dispatcher.cancel(taskId)
     this.notifyStatus(taskId)
     return { record, cancelled: record.status === 'cancelled' && !isTerminal(before) }
   }
@@ -201,9 +220,16 @@ export class DelegationManager {
   async stop(): Promise<void> {
     this.stopped = true
     if (this.purgeTimer) clearInterval(this.purgeTimer)
+    this.unsubscribe?.()
     this.queue.length = 0
     for (const { controller } of this.running.values()) controller.abort(new Error('the delegation server is stopping'))
-    await Promise.allSettled([...this.running.values()].map((r) => r.done))
+    // A delegate that ignores its signal must not keep the process from stopping.
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.stopGraceMs)
+    })
+    await Promise.race([Promise.allSettled([...this.running.values()].map((r) => r.done)), grace])
+    clearTimeout(timer)
     for (const set of this.statusWaiters.values()) for (const wake of set) wake()
   }
 

@@ -35,7 +35,9 @@ export {
 export { type OpenAIFunctionTool, mcpToolsForRuntimeMcp, mcpToolsForRuntimeMcpSubset } from './openai-tools.js'
 export {
   type DelegationError,
+  type DelegationLease,
   type DelegationListFilter,
+  type DelegationReclaim,
   type DelegationProfile,
   type DelegationRecord,
   type DelegationRecovery,
@@ -69,3 +71,6 @@ export {
   isKbGate,
   normalizeKbText,
 } from '@tangle-network/agent-runtime-core'
+// Scale-out dispatch hook (issue 15).
+export type { DelegationDispatcher } from './dispatch.js'
+export type { PostgresDispatchOptions } from './bin.js'

@@ -14,6 +14,7 @@ import { CallToolRequestSchema, ErrorCode, McpError, type CallToolResult } from 
 import { z } from 'zod'
 import type { CoderDelegate, DelegateCodeArgs, DelegateResearchArgs, ResearcherDelegate } from './contracts.js'
 import { DelegationManager, type DelegationRunner } from './delegations.js'
+import type { DelegationDispatcher } from './dispatch.js'
 import { createHttpHandler, type HttpHandler, listenHttp } from './http.js'
 import { InMemoryDelegationStore } from './store/memory.js'
 import type { DelegationRecoveryMode, DelegationStore, FeedbackStore } from './store/types.js'
@@ -42,8 +43,12 @@ export interface McpServerOptions {
   retainDays?: number
   /** Clock (epoch ms). Default the system clock. */
   now?: Clock
+  /** Longest `stop()` waits for aborted delegates to return, in ms. Default 10 000. */
+  stopGraceMs?: number
   /** Diagnostics (never stdout). Default: dropped. */
   log?: (line: string) => void
+  /** Scale-out: queue delegations on this dispatcher for workers elsewhere instead of running them here. The caller closes it. */
+  dispatcher?: DelegationDispatcher
 }
 
 /** A tool as `tools/list` shows it. @experimental */
@@ -132,8 +137,10 @@ export function createMcpServer(options: McpServerOptions = {}): DelegationMcpSe
     maxConcurrency: options.maxConcurrency,
     recover: options.recover,
     retainDays: options.retainDays,
+    stopGraceMs: options.stopGraceMs,
     now,
     onError: log,
+    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
   })
   const handlers = createToolHandlers({ manager, feedback: options.feedbackStore ?? store, now })
   const specs = DELEGATION_TOOL_SPECS.filter(

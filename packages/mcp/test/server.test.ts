@@ -221,4 +221,26 @@ describe('createMcpServer through the official SDK client', () => {
     const gone = await client.callTool({ name: 'delegation_status', arguments: { taskId: 'dlg-old' } })
     expect(gone.isError).toBe(true)
   })
+
+  it('stop() aborts running delegates, leaves them for recovery, and does not wait forever for one that ignores its signal', async () => {
+    const store = new InMemoryDelegationStore()
+    let seen: AbortSignal | undefined
+    const stubborn = createMcpServer({
+      store,
+      stopGraceMs: 50,
+      coderDelegate: (_args, ctx) => {
+        seen = ctx.signal
+        return new Promise(() => {})
+      },
+    })
+    const client = await connectInMemory(stubborn)
+    const { taskId } = structured(await client.callTool({ name: 'delegate_code', arguments: { goal: 'g', repoRoot: '/r' } }))
+    while (!seen) await new Promise((r) => setImmediate(r))
+    await stubborn.stop()
+    expect(seen.aborted).toBe(true)
+    expect((await store.get(taskId))?.status).toBe('running')
+    expect(stubborn.stats().running).toBe(1)
+    const err = await client.callTool({ name: 'delegation_status', arguments: { taskId } }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(Error)
+  })
 })

@@ -157,6 +157,71 @@ export function describeDelegationStoreConformance(name: string, open: () => Pro
       expect((await store.feedbackForDelegations(['dlg-y']))[0]).toEqual(fb('fbk-b', 'dlg-y', 2))
     })
 
+    // Scale-out lease (issue 15): heartbeat, sweeper and the fence a stale worker meets.
+    it('lease: a leased start carries owner and expiry; heartbeats extend it only for the current version', async () => {
+      const store = await setup()
+      const { record } = await store.submit(entry(60))
+      const running = (await store.start('dlg-t60', record.version, 100, { owner: 'host-a:1', expiresAt: 130 }))!
+      expect(running).toMatchObject({ status: 'running', leaseOwner: 'host-a:1', leaseExpiresAt: 130 })
+      expect(await store.heartbeat('dlg-t60', running.version, 160, 135)).toBe(true)
+      expect((await store.get('dlg-t60'))?.leaseExpiresAt).toBe(160)
+      expect(await store.heartbeat('dlg-t60', running.version - 1, 999, 136)).toBe(false)
+      expect((await store.get('dlg-t60'))?.leaseExpiresAt).toBe(160)
+      // An unleased (single-process) start has nothing to heartbeat.
+      const b = await store.submit(entry(61))
+      const plain = (await store.start('dlg-t61', b.record.version, 100))!
+      expect(plain.leaseExpiresAt).toBeUndefined()
+      expect(await store.heartbeat('dlg-t61', plain.version, 200, 101)).toBe(false)
+    })
+
+    it('lease: the sweeper re-queues only expired leases, and the stale worker then writes nothing', async () => {
+      const store = await setup()
+      const a = await store.submit(entry(62))
+      const stale = (await store.start('dlg-t62', a.record.version, 100, { owner: 'dead:1', expiresAt: 130 }))!
+      const b = await store.submit(entry(63))
+      await store.start('dlg-t63', b.record.version, 100, { owner: 'alive:2', expiresAt: 500 })
+      const c = await store.submit(entry(64))
+      await store.start('dlg-t64', c.record.version, 100) // unleased: not the sweeper's
+      expect(await store.reclaimExpired(130, 3)).toEqual({ requeued: [], failed: [] }) // expiry is exclusive
+      const swept = await store.reclaimExpired(131, 3)
+      expect(swept.failed).toEqual([])
+      expect(swept.requeued.map((r) => [r.taskId, r.status, r.leaseOwner, r.leaseExpiresAt])).toEqual([['dlg-t62', 'pending', undefined, undefined]])
+      expect(swept.requeued[0]!.version).toBeGreaterThan(stale.version)
+      expect((await store.get('dlg-t63'))?.status).toBe('running')
+      expect((await store.get('dlg-t64'))?.status).toBe('running')
+      // The old worker wakes up: its heartbeat, progress and result are all refused.
+      expect(await store.heartbeat('dlg-t62', stale.version, 999, 140)).toBe(false)
+      expect(await store.progress('dlg-t62', stale.version, { progress: { iteration: 9, phase: 'late' } }, 140)).toBe(false)
+      expect(await store.finish('dlg-t62', stale.version, { status: 'completed', output: 'late' }, 140)).toBe(false)
+      // Another worker takes it and is the only one whose result lands.
+      const fresh = (await store.start('dlg-t62', swept.requeued[0]!.version, 150, { owner: 'host-b:3', expiresAt: 180 }))!
+      expect(fresh.attempts).toBe(2)
+      // Running again under the new fence: the stale worker's heartbeat, progress and result still change nothing.
+      expect(await store.heartbeat('dlg-t62', stale.version, 999, 151)).toBe(false)
+      expect(await store.progress('dlg-t62', stale.version, { progress: { iteration: 9, phase: 'late' } }, 151)).toBe(false)
+      expect(await store.finish('dlg-t62', stale.version, { status: 'completed', output: 'late' }, 151)).toBe(false)
+      expect(await store.get('dlg-t62')).toMatchObject({ status: 'running', leaseOwner: 'host-b:3', leaseExpiresAt: 180 })
+      expect(await store.finish('dlg-t62', fresh.version, { status: 'completed', output: 'ok' }, 160)).toBe(true)
+      expect(await store.get('dlg-t62')).toMatchObject({ status: 'completed', output: 'ok', attempts: 2 })
+      expect((await store.get('dlg-t62'))?.leaseOwner).toBeUndefined()
+    })
+
+    it('lease: after maxAttempts starts the sweeper fails the delegation (interrupted); startup recovery leaves leased rows alone', async () => {
+      const store = await setup()
+      const a = await store.submit(entry(65))
+      const first = (await store.start('dlg-t65', a.record.version, 10, { owner: 'w:1', expiresAt: 20 }))!
+      const rec = await store.recover('fail', 15)
+      expect(rec.interrupted).toEqual([])
+      expect((await store.get('dlg-t65'))?.status).toBe('running')
+      const once = await store.reclaimExpired(21, 2)
+      expect(once.requeued.map((r) => r.taskId)).toEqual(['dlg-t65'])
+      expect(once.requeued[0]!.version).toBeGreaterThan(first.version)
+      await store.start('dlg-t65', once.requeued[0]!.version, 30, { owner: 'w:2', expiresAt: 40 })
+      const twice = await store.reclaimExpired(41, 2)
+      expect(twice.requeued).toEqual([])
+      expect(twice.failed.map((r) => [r.taskId, r.status, r.error?.kind, r.completedAt])).toEqual([['dlg-t65', 'failed', 'interrupted', 41]])
+    })
+
     // Only durable stores have a second connection to the same data.
     if (!opts.durable) return
     it('a reopened store sees every delegation, result and feedback', async () => {

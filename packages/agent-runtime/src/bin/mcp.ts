@@ -29,6 +29,8 @@ process.exitCode = await runMcpServerCli(process.argv.slice(2), {
   importModule: (path) => import(pathToFileURL(resolve(path)).href),
   stopRequested,
   version,
+  // AGENT_RUNTIME_DISPATCH=postgres: the worker package ships with this one; load it only when asked.
+  loadDispatcher: async (options) => (await import('@tangle-network/agent-runtime-worker')).createPostgresDispatcher(options),
 })
 // Open handles (stdin, pools) must not keep a stopped server alive.
 process.exit()

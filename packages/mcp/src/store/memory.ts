@@ -1,5 +1,7 @@
 import type {
+  DelegationLease,
   DelegationListFilter,
+  DelegationReclaim,
   DelegationRecord,
   DelegationRecovery,
   DelegationRecoveryMode,
@@ -57,7 +59,7 @@ export class InMemoryDelegationStore implements DelegationStore {
       .map((r) => structuredClone(r))
   }
 
-  async start(taskId: string, version: number, at: number): Promise<DelegationRecord | undefined> {
+  async start(taskId: string, version: number, at: number, lease?: DelegationLease): Promise<DelegationRecord | undefined> {
     const r = this.rows.get(taskId)
     if (r?.status !== 'pending' || r.version !== version) return undefined
     r.status = 'running'
@@ -65,7 +67,40 @@ export class InMemoryDelegationStore implements DelegationStore {
     r.attempts++
     r.startedAt = at
     r.updatedAt = at
+    if (lease) {
+      r.leaseOwner = lease.owner
+      r.leaseExpiresAt = lease.expiresAt
+    }
     return structuredClone(r)
+  }
+
+  async heartbeat(taskId: string, version: number, expiresAt: number, at: number): Promise<boolean> {
+    const r = this.rows.get(taskId)
+    if (r?.status !== 'running' || r.version !== version || r.leaseExpiresAt === undefined) return false
+    r.leaseExpiresAt = expiresAt
+    r.updatedAt = at
+    return true
+  }
+
+  async reclaimExpired(at: number, maxAttempts: number): Promise<DelegationReclaim> {
+    const out: DelegationReclaim = { requeued: [], failed: [] }
+    for (const r of [...this.rows.values()].sort((a, b) => a.createdAt - b.createdAt)) {
+      if (r.status !== 'running' || r.leaseExpiresAt === undefined || r.leaseExpiresAt >= at) continue
+      r.version++
+      r.updatedAt = at
+      delete r.leaseOwner
+      delete r.leaseExpiresAt
+      if (r.attempts < maxAttempts) {
+        r.status = 'pending'
+        out.requeued.push(structuredClone(r))
+      } else {
+        r.status = 'failed'
+        r.error = { message: `the worker running this delegation stopped heartbeating ${r.attempts} times`, kind: 'interrupted' }
+        r.completedAt = at
+        out.failed.push(structuredClone(r))
+      }
+    }
+    return out
   }
 
   async progress(taskId: string, version: number, update: { progress?: DelegationRecord['progress']; costUsd?: number }, at: number): Promise<boolean> {
@@ -87,6 +122,8 @@ export class InMemoryDelegationStore implements DelegationStore {
     r.version++
     r.completedAt = at
     r.updatedAt = at
+    delete r.leaseOwner
+    delete r.leaseExpiresAt
     return true
   }
 
@@ -96,6 +133,8 @@ export class InMemoryDelegationStore implements DelegationStore {
     if (!isTerminal(r)) {
       r.status = 'cancelled'
       r.error = { message: 'cancelled by delegation_cancel', kind: 'cancelled' }
+      delete r.leaseOwner
+      delete r.leaseExpiresAt
       r.version++
       r.completedAt = at
       r.updatedAt = at
@@ -107,7 +146,7 @@ export class InMemoryDelegationStore implements DelegationStore {
     const interrupted: DelegationRecord[] = []
     const runnable: DelegationRecord[] = []
     for (const r of [...this.rows.values()].sort((a, b) => a.createdAt - b.createdAt)) {
-      if (r.status === 'running') {
+      if (r.status === 'running' && r.leaseExpiresAt === undefined) {
         r.version++
         r.updatedAt = at
         if (mode === 'rerun' && r.attempts < 2) {

@@ -1,6 +1,8 @@
 import { rowsAffected, type SqlAdapter, sqlDialect, ValidationError } from '@tangle-network/agent-runtime-core'
 import type {
+  DelegationLease,
   DelegationListFilter,
+  DelegationReclaim,
   DelegationRecord,
   DelegationRecovery,
   DelegationRecoveryMode,
@@ -11,7 +13,7 @@ import type {
 
 const TABLE_PREFIX = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/
 const COLUMNS =
-  'task_id, idem_key, profile, namespace, args, status, progress, output, error, cost_usd, attempts, version, created_at, started_at, completed_at, updated_at'
+  'task_id, idem_key, profile, namespace, args, status, progress, output, error, cost_usd, attempts, version, created_at, started_at, completed_at, updated_at, lease_owner, lease_expires_at'
 
 interface DelegationRow {
   task_id: string
@@ -30,6 +32,8 @@ interface DelegationRow {
   started_at: number | string | null
   completed_at: number | string | null
   updated_at: number | string
+  lease_owner: string | null
+  lease_expires_at: number | string | null
 }
 
 interface FeedbackRow {
@@ -62,6 +66,9 @@ function fromRow(row: DelegationRow): DelegationRecord {
   if (started !== undefined) record.startedAt = started
   const completed = optNum(row.completed_at)
   if (completed !== undefined) record.completedAt = completed
+  if (row.lease_owner !== null) record.leaseOwner = row.lease_owner
+  const lease = optNum(row.lease_expires_at)
+  if (lease !== undefined) record.leaseExpiresAt = lease
   return record
 }
 
@@ -96,10 +103,23 @@ export class SqlDelegationStore implements DelegationStore {
   }
 
   async migrate(): Promise<void> {
+    // Processes starting together (scale-out workers) race on CREATE … IF NOT EXISTS in PostgreSQL's catalog; the loser retries.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.createTables()
+      } catch (err) {
+        const code = (err as { code?: string }).code
+        if (attempt >= 3 || (code !== '23505' && code !== '42P07' && code !== '42701')) throw err
+      }
+    }
+  }
+
+  private async createTables(): Promise<void> {
     const real = (await sqlDialect(this.db)) === 'postgres' ? 'DOUBLE PRECISION' : 'REAL'
     await this.db.exec(
-      `CREATE TABLE IF NOT EXISTS ${this.table} (task_id TEXT PRIMARY KEY, idem_key TEXT NOT NULL UNIQUE, profile TEXT NOT NULL, namespace TEXT, args TEXT NOT NULL, status TEXT NOT NULL, progress TEXT, output TEXT, error TEXT, cost_usd ${real}, attempts INTEGER NOT NULL, version INTEGER NOT NULL, created_at BIGINT NOT NULL, started_at BIGINT, completed_at BIGINT, updated_at BIGINT NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS ${this.table} (task_id TEXT PRIMARY KEY, idem_key TEXT NOT NULL UNIQUE, profile TEXT NOT NULL, namespace TEXT, args TEXT NOT NULL, status TEXT NOT NULL, progress TEXT, output TEXT, error TEXT, cost_usd ${real}, attempts INTEGER NOT NULL, version INTEGER NOT NULL, created_at BIGINT NOT NULL, started_at BIGINT, completed_at BIGINT, updated_at BIGINT NOT NULL, lease_owner TEXT, lease_expires_at BIGINT)`,
     )
+    await this.addLeaseColumns()
     await this.db.exec(`CREATE INDEX IF NOT EXISTS ${this.table}_created ON ${this.table} (created_at)`)
     await this.db.exec(`CREATE INDEX IF NOT EXISTS ${this.table}_status ON ${this.table} (status)`)
     await this.db.exec(
@@ -108,11 +128,22 @@ export class SqlDelegationStore implements DelegationStore {
     await this.db.exec(`CREATE INDEX IF NOT EXISTS ${this.feedbackTable}_task ON ${this.feedbackTable} (task_id)`)
   }
 
+  /** Tables created before the scale-out lease existed get its two columns. */
+  private async addLeaseColumns(): Promise<void> {
+    if ((await sqlDialect(this.db)) === 'postgres') {
+      await this.db.exec(`ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS lease_owner TEXT, ADD COLUMN IF NOT EXISTS lease_expires_at BIGINT`)
+      return
+    }
+    const cols = await this.db.query<{ name: string }>(`SELECT name FROM pragma_table_info('${this.table}')`)
+    if (!cols.some((c) => c.name === 'lease_owner')) await this.db.exec(`ALTER TABLE ${this.table} ADD COLUMN lease_owner TEXT`)
+    if (!cols.some((c) => c.name === 'lease_expires_at')) await this.db.exec(`ALTER TABLE ${this.table} ADD COLUMN lease_expires_at BIGINT`)
+  }
+
   async submit(entry: NewDelegation): Promise<{ record: DelegationRecord; created: boolean }> {
     const changes = rowsAffected(
       await this.db.exec(
-      `INSERT INTO ${this.table} (${COLUMNS}) VALUES (?, ?, ?, ?, ?, 'pending', NULL, NULL, NULL, NULL, 0, 0, ?, NULL, NULL, ?) ON CONFLICT (idem_key) DO NOTHING`,
-      [entry.taskId, entry.idempotencyKey, entry.profile, entry.namespace ?? null, JSON.stringify(entry.args), entry.createdAt, entry.createdAt],
+        `INSERT INTO ${this.table} (${COLUMNS}) VALUES (?, ?, ?, ?, ?, 'pending', NULL, NULL, NULL, NULL, 0, 0, ?, NULL, NULL, ?, NULL, NULL) ON CONFLICT (idem_key) DO NOTHING`,
+        [entry.taskId, entry.idempotencyKey, entry.profile, entry.namespace ?? null, JSON.stringify(entry.args), entry.createdAt, entry.createdAt],
       ),
     )
     const rows = await this.db.query<DelegationRow>(`SELECT ${COLUMNS} FROM ${this.table} WHERE idem_key = ?`, [entry.idempotencyKey])
@@ -147,21 +178,54 @@ export class SqlDelegationStore implements DelegationStore {
     return rows.map(fromRow)
   }
 
-  async start(taskId: string, version: number, at: number): Promise<DelegationRecord | undefined> {
+  async start(taskId: string, version: number, at: number, lease?: DelegationLease): Promise<DelegationRecord | undefined> {
     const changes = rowsAffected(
       await this.db.exec(
-      `UPDATE ${this.table} SET status = 'running', version = version + 1, attempts = attempts + 1, started_at = ?, updated_at = ? WHERE task_id = ? AND status = 'pending' AND version = ?`,
-      [at, at, taskId, version],
+        `UPDATE ${this.table} SET status = 'running', version = version + 1, attempts = attempts + 1, started_at = ?, updated_at = ?, lease_owner = ?, lease_expires_at = ? WHERE task_id = ? AND status = 'pending' AND version = ?`,
+        [at, at, lease?.owner ?? null, lease?.expiresAt ?? null, taskId, version],
       ),
     )
     return changes > 0 ? this.get(taskId) : undefined
   }
 
+  async heartbeat(taskId: string, version: number, expiresAt: number, at: number): Promise<boolean> {
+    const changes = rowsAffected(
+      await this.db.exec(
+        `UPDATE ${this.table} SET lease_expires_at = ?, updated_at = ? WHERE task_id = ? AND status = 'running' AND version = ? AND lease_expires_at IS NOT NULL`,
+        [expiresAt, at, taskId, version],
+      ),
+    )
+    return changes > 0
+  }
+
+  async reclaimExpired(at: number, maxAttempts: number): Promise<DelegationReclaim> {
+    const expired = await this.db.query<DelegationRow>(
+      `SELECT ${COLUMNS} FROM ${this.table} WHERE status = 'running' AND lease_expires_at IS NOT NULL AND lease_expires_at < ? ORDER BY created_at, task_id`,
+      [at],
+    )
+    const out: DelegationReclaim = { requeued: [], failed: [] }
+    for (const row of expired.map(fromRow)) {
+      // Each row moves only if nobody touched it since the read (same version, still expired).
+      const retry = row.attempts < maxAttempts
+      const error = retry ? null : JSON.stringify({ message: `the worker running this delegation stopped heartbeating ${row.attempts} times`, kind: 'interrupted' })
+      const changes = rowsAffected(
+        await this.db.exec(
+          `UPDATE ${this.table} SET status = ?, error = COALESCE(?, error), version = version + 1, lease_owner = NULL, lease_expires_at = NULL, completed_at = ?, updated_at = ? WHERE task_id = ? AND status = 'running' AND version = ? AND lease_expires_at < ?`,
+          [retry ? 'pending' : 'failed', error, retry ? null : at, at, row.taskId, row.version, at],
+        ),
+      )
+      if (changes === 0) continue
+      const after = await this.get(row.taskId)
+      if (after) (retry ? out.requeued : out.failed).push(after)
+    }
+    return out
+  }
+
   async progress(taskId: string, version: number, update: { progress?: DelegationRecord['progress']; costUsd?: number }, at: number): Promise<boolean> {
     const changes = rowsAffected(
       await this.db.exec(
-      `UPDATE ${this.table} SET progress = COALESCE(?, progress), cost_usd = COALESCE(?, cost_usd), updated_at = ? WHERE task_id = ? AND status = 'running' AND version = ?`,
-      [update.progress ? JSON.stringify(update.progress) : null, update.costUsd ?? null, at, taskId, version],
+        `UPDATE ${this.table} SET progress = COALESCE(?, progress), cost_usd = COALESCE(?, cost_usd), updated_at = ? WHERE task_id = ? AND status = 'running' AND version = ?`,
+        [update.progress ? JSON.stringify(update.progress) : null, update.costUsd ?? null, at, taskId, version],
       ),
     )
     return changes > 0
@@ -172,8 +236,8 @@ export class SqlDelegationStore implements DelegationStore {
     const error = outcome.status === 'failed' ? JSON.stringify(outcome.error) : null
     const changes = rowsAffected(
       await this.db.exec(
-      `UPDATE ${this.table} SET status = ?, output = ?, error = ?, cost_usd = COALESCE(?, cost_usd), version = version + 1, completed_at = ?, updated_at = ? WHERE task_id = ? AND status = 'running' AND version = ?`,
-      [outcome.status, output, error, outcome.costUsd ?? null, at, at, taskId, version],
+        `UPDATE ${this.table} SET status = ?, output = ?, error = ?, cost_usd = COALESCE(?, cost_usd), version = version + 1, completed_at = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE task_id = ? AND status = 'running' AND version = ?`,
+        [outcome.status, output, error, outcome.costUsd ?? null, at, at, taskId, version],
       ),
     )
     return changes > 0
@@ -182,7 +246,7 @@ export class SqlDelegationStore implements DelegationStore {
   async cancel(taskId: string, at: number): Promise<DelegationRecord | undefined> {
     const error = JSON.stringify({ message: 'cancelled by delegation_cancel', kind: 'cancelled' })
     await this.db.exec(
-      `UPDATE ${this.table} SET status = 'cancelled', error = ?, version = version + 1, completed_at = ?, updated_at = ? WHERE task_id = ? AND status IN ('pending', 'running')`,
+      `UPDATE ${this.table} SET status = 'cancelled', error = ?, version = version + 1, completed_at = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE task_id = ? AND status IN ('pending', 'running')`,
       [error, at, at, taskId],
     )
     return this.get(taskId)
@@ -190,17 +254,18 @@ export class SqlDelegationStore implements DelegationStore {
 
   async recover(mode: DelegationRecoveryMode, at: number): Promise<DelegationRecovery> {
     const error = JSON.stringify({ message: 'the server stopped while this delegation was running', kind: 'interrupted' })
-    const running = await this.db.query<{ task_id: string }>(`SELECT task_id FROM ${this.table} WHERE status = 'running'`)
+    // Leased rows belong to scale-out workers; the lease sweeper (reclaimExpired) owns them.
+    const running = await this.db.query<{ task_id: string }>(`SELECT task_id FROM ${this.table} WHERE status = 'running' AND lease_expires_at IS NULL`)
     const ids = running.map((r) => r.task_id)
     if (mode === 'rerun') {
       // Re-queue once: a delegation already re-run (attempts >= 2) fails instead.
       await this.db.exec(
-        `UPDATE ${this.table} SET status = 'pending', version = version + 1, updated_at = ? WHERE status = 'running' AND attempts < 2`,
+        `UPDATE ${this.table} SET status = 'pending', version = version + 1, updated_at = ? WHERE status = 'running' AND lease_expires_at IS NULL AND attempts < 2`,
         [at],
       )
     }
     await this.db.exec(
-      `UPDATE ${this.table} SET status = 'failed', error = ?, version = version + 1, completed_at = ?, updated_at = ? WHERE status = 'running'`,
+      `UPDATE ${this.table} SET status = 'failed', error = ?, version = version + 1, completed_at = ?, updated_at = ? WHERE status = 'running' AND lease_expires_at IS NULL`,
       [error, at, at],
     )
     const interrupted: DelegationRecord[] = []
@@ -215,8 +280,8 @@ export class SqlDelegationStore implements DelegationStore {
   async purgeTerminal(before: number): Promise<number> {
     const changes = rowsAffected(
       await this.db.exec(
-      `DELETE FROM ${this.table} WHERE status IN ('completed', 'failed', 'cancelled') AND COALESCE(completed_at, updated_at) < ?`,
-      [before],
+        `DELETE FROM ${this.table} WHERE status IN ('completed', 'failed', 'cancelled') AND COALESCE(completed_at, updated_at) < ?`,
+        [before],
       ),
     )
     return changes

@@ -50,6 +50,24 @@ export interface DelegationRecord {
   startedAt?: number
   completedAt?: number
   updatedAt: number
+  /** Scale-out lease: the worker running it (`host:pid:…`), set by a leased {@link DelegationStore.start}. */
+  leaseOwner?: string
+  /** Scale-out lease: when the lease runs out unless a heartbeat extends it (epoch ms). */
+  leaseExpiresAt?: number
+}
+
+/** A worker's claim on a delegation it starts (scale-out); see {@link DelegationStore.heartbeat}. @experimental */
+export interface DelegationLease {
+  owner: string
+  expiresAt: number
+}
+
+/** Outcome of {@link DelegationStore.reclaimExpired}. @experimental */
+export interface DelegationReclaim {
+  /** Put back to `pending` (version bumped, lease cleared): enqueue them again. */
+  requeued: DelegationRecord[]
+  /** Failed with `error.kind: 'interrupted'`: they had used up their attempts. */
+  failed: DelegationRecord[]
 }
 
 /** What a delegation is filed under when it is submitted. @experimental */
@@ -122,8 +140,16 @@ export interface DelegationStore extends FeedbackStore {
   get(taskId: string): Promise<DelegationRecord | undefined>
   /** Newest first (creation time, then task id). */
   list(filter: DelegationListFilter): Promise<DelegationRecord[]>
-  /** `pending` → `running` when the version still matches; undefined when another transition won. */
-  start(taskId: string, version: number, at: number): Promise<DelegationRecord | undefined>
+  /** `pending` → `running` when the version still matches; undefined when another transition won. A `lease` marks it as a scale-out worker's. */
+  start(taskId: string, version: number, at: number, lease?: DelegationLease): Promise<DelegationRecord | undefined>
+  /** Extends the lease of a running delegation to `expiresAt` when the version still matches; false when the worker lost it (reclaimed, cancelled, finished). */
+  heartbeat(taskId: string, version: number, expiresAt: number, at: number): Promise<boolean>
+  /**
+   * The sweeper: every `running` delegation whose lease ran out before `at`
+   * goes back to `pending` with a new version (so the old worker's writes are
+   * refused), or fails (`interrupted`) once it has started `maxAttempts` times.
+   */
+  reclaimExpired(at: number, maxAttempts: number): Promise<DelegationReclaim>
   /** Records progress and spend of a running delegation; false when the version moved on. */
   progress(taskId: string, version: number, update: { progress?: DelegationProgress; costUsd?: number }, at: number): Promise<boolean>
   /** `running` → `completed` or `failed` when the version still matches; false when it moved on (cancelled, recovered). */
@@ -136,7 +162,8 @@ export interface DelegationStore extends FeedbackStore {
   /** Any non-terminal state → `cancelled`, whatever the version; returns the record after the call. */
   cancel(taskId: string, at: number): Promise<DelegationRecord | undefined>
   /**
-   * Startup recovery: `running` rows belonged to a dead process. `fail` marks
+   * Startup recovery: `running` rows without a lease belonged to a dead process
+   * (leased rows are left to {@link DelegationStore.reclaimExpired}). `fail` marks
    * them failed (`interrupted`); `rerun` re-queues those not yet re-run and
    * fails the rest. Pending rows are returned to be run.
    */
