@@ -31,7 +31,19 @@ export default {
   excludePrivate: true,
   excludeInternal: true,
   treatWarningsAsErrors: true,
+  // Source links point at the public repository; a clone's own remote (often a local path in CI) is not consulted.
+  sourceLinkTemplate: 'https://github.com/tangle-network/agent-runtime/blob/{gitRevision}/{path}#L{line}',
   // Private helper aliases that public types are built from; listed here rather than exported.
-  intentionallyNotExported: ['src/contracts/events.ts:E', 'src/otel/spans.ts:AttrValue'],
+  intentionallyNotExported: [
+    'src/contracts/events.ts:E',
+    'src/otel/spans.ts:AttrValue',
+    // zod schemas whose inferred types are the exported wire types
+    'src/agent/wire.ts:wireExport',
+    'src/agent/wire.ts:wireRun',
+    'src/coder-delegate/selection.ts:CoderIteration',
+    // argument shapes of the bin's command table
+    'src/console/command.ts:Args',
+    'src/bin.ts:Parsed',
+  ],
   validation: { notExported: true, invalidLink: true, rewrittenLink: true, notDocumented: false, unusedMergeModuleWith: true },
 }

@@ -66,7 +66,7 @@ export interface McpBinIo {
   loadDispatcher?: (options: PostgresDispatchOptions) => Promise<DelegationDispatcher>
 }
 
-/** What `AGENT_RUNTIME_DISPATCH=postgres` hands {@link McpBinIo.loadDispatcher}. @experimental */
+/** What `AGENT_RUNTIME_DISPATCH=postgres` hands `McpBinIo.loadDispatcher`. @experimental */
 export interface PostgresDispatchOptions {
   connectionString: string
   schema?: string

@@ -9,7 +9,7 @@ export const OTEL_SCOPE_NAME = '@tangle-network/agent-runtime'
 /** Instrumentation scope version. @experimental */
 export const OTEL_SCOPE_VERSION = '0.1.0'
 
-/** Options of {@link createOtelExporter}. @experimental */
+/** Options of `createOtelExporter` (from the Node entry). @experimental */
 export interface OtelExporterOptions {
   /** OTLP/HTTP base URL; spans go to `{endpoint}/v1/traces`. Default `OTEL_EXPORTER_OTLP_ENDPOINT`. */
   endpoint?: string
