@@ -236,6 +236,8 @@ export function createMcpServer(options: McpServerOptions = {}): DelegationMcpSe
         return { url: http.url }
       }
       await connect(target as Transport)
+      // A caller's own stdio-like transport gets the same answers to unreadable lines.
+      replyToUnreadableMessages(target as Transport, log)
       return {}
     },
     async stop() {
