@@ -42,6 +42,8 @@ export interface McpServerOptions {
   retainDays?: number
   /** Clock (epoch ms). Default the system clock. */
   now?: Clock
+  /** Streamable HTTP sessions unused this long are closed, in ms. Default 30 minutes. */
+  httpSessionIdleMs?: number
   /** Longest `stop()` waits for aborted delegates to return, in ms. Default 10 000. */
   stopGraceMs?: number
   /** Diagnostics (never stdout). Default: dropped. */
@@ -213,7 +215,13 @@ export function createMcpServer(options: McpServerOptions = {}): DelegationMcpSe
     return sdk
   }
 
-  const handleHttpRequest = createHttpHandler({ connect, isStopped: () => manager.isStopped, log })
+  const handleHttpRequest = createHttpHandler({
+    connect,
+    isStopped: () => manager.isStopped,
+    log,
+    now,
+    sessionIdleMs: options.httpSessionIdleMs ?? 30 * 60_000,
+  })
 
   return {
     tools,
