@@ -24,14 +24,31 @@ export function createHttpHandler(deps: {
   connect: (t: Transport) => Promise<McpServer>
   isStopped: () => boolean
   log: (line: string) => void
+  now: () => number
+  /** Sessions unused this long are closed (clients that never send DELETE). */
+  sessionIdleMs: number
 }): HttpHandler {
   const sessions = new Map<string, WebStandardStreamableHTTPServerTransport>()
+  const lastSeen = new Map<string, number>()
+  // Swept on each request rather than by a timer, so an idle server holds no timer.
+  const sweep = (at: number) => {
+    for (const [id, seen] of lastSeen) {
+      if (at - seen < deps.sessionIdleMs) continue
+      lastSeen.delete(id)
+      const transport = sessions.get(id)
+      sessions.delete(id)
+      transport?.close().catch(() => {})
+    }
+  }
   return async (request) => {
     if (deps.isStopped()) return jsonRpcError(503, -32099, 'the delegation server is stopped')
+    const at = deps.now()
+    sweep(at)
     const sessionId = request.headers.get('mcp-session-id')
     if (sessionId) {
       const transport = sessions.get(sessionId)
       if (!transport) return jsonRpcError(404, -32001, `unknown MCP session ${JSON.stringify(sessionId)}; initialize a new session`)
+      lastSeen.set(sessionId, at)
       return transport.handleRequest(request)
     }
     if (request.method !== 'POST') return jsonRpcError(400, -32000, 'send an initialize request (POST) first; it returns the mcp-session-id header')
@@ -39,13 +56,18 @@ export function createHttpHandler(deps: {
       sessionIdGenerator: () => globalThis.crypto.randomUUID(),
       onsessioninitialized: (id) => {
         sessions.set(id, transport)
+        lastSeen.set(id, at)
       },
       onsessionclosed: (id) => {
         sessions.delete(id)
+        lastSeen.delete(id)
       },
     })
     transport.onclose = () => {
-      if (transport.sessionId) sessions.delete(transport.sessionId)
+      if (transport.sessionId) {
+        sessions.delete(transport.sessionId)
+        lastSeen.delete(transport.sessionId)
+      }
     }
     try {
       await deps.connect(transport)

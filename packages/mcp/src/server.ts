@@ -43,6 +43,8 @@ export interface McpServerOptions {
   retainDays?: number
   /** Clock (epoch ms). Default the system clock. */
   now?: Clock
+  /** Streamable HTTP sessions unused this long are closed, in ms. Default 30 minutes. */
+  httpSessionIdleMs?: number
   /** Longest `stop()` waits for aborted delegates to return, in ms. Default 10 000. */
   stopGraceMs?: number
   /** Diagnostics (never stdout). Default: dropped. */
@@ -217,7 +219,13 @@ export function createMcpServer(options: McpServerOptions = {}): DelegationMcpSe
     return sdk
   }
 
-  const handleHttpRequest = createHttpHandler({ connect, isStopped: () => manager.isStopped, log })
+  const handleHttpRequest = createHttpHandler({
+    connect,
+    isStopped: () => manager.isStopped,
+    log,
+    now,
+    sessionIdleMs: options.httpSessionIdleMs ?? 30 * 60_000,
+  })
 
   return {
     tools,
@@ -240,6 +248,8 @@ export function createMcpServer(options: McpServerOptions = {}): DelegationMcpSe
         return { url: http.url }
       }
       await connect(target as Transport)
+      // A caller's own stdio-like transport gets the same answers to unreadable lines.
+      replyToUnreadableMessages(target as Transport, log)
       return {}
     },
     async stop() {

@@ -1,7 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLocalCoderDelegate, createMcpServer, type DelegationProgress } from '@tangle-network/agent-runtime-mcp'
+import { scriptedHarness } from '@tangle-network/agent-runtime-sandbox-local'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connectInMemory, structured } from './helpers.js'
 import { createSampleRepo, scriptedAgents } from './sample-repo.js'
@@ -67,6 +68,36 @@ describe('createLocalCoderDelegate over sandbox-local git worktrees', () => {
       expect(status.result.output).toMatchObject({ harness: 'fix-bug', winnerIndex: 1, candidates: 2 })
       expect(status.result.output.output.patch).toContain('item.price * item.quantity')
       expect(status.costUsd).toBeCloseTo(0.01)
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it('delegation_cancel aborts the running loop and removes its worktree', async () => {
+    let started: () => void = () => {}
+    const running = new Promise<void>((r) => {
+      started = r
+    })
+    const hang = scriptedHarness(
+      ({ signal }) =>
+        new Promise<string>((_resolve, reject) => {
+          started()
+          signal.addEventListener('abort', () => reject(signal.reason ?? new Error('aborted')), { once: true })
+        }),
+      { name: 'hang' },
+    )
+    const boxes = join(tmp, 'boxes5')
+    const server = createMcpServer({ coderDelegate: createLocalCoderDelegate({ harnesses: { hang }, fanoutHarnesses: ['hang'], sandboxRoot: boxes }) })
+    try {
+      const client = await connectInMemory(server)
+      const { taskId } = structured(await client.callTool({ name: 'delegate_code', arguments: { goal: 'never finishes', repoRoot } }))
+      await running
+      expect((await readdir(boxes)).length).toBe(1)
+      expect(structured(await client.callTool({ name: 'delegation_cancel', arguments: { taskId } }))).toMatchObject({ status: 'cancelled', cancelled: true })
+      // The loop unwinds on the abort: its box is deleted and the delegation ends idle.
+      while (server.stats().running > 0) await new Promise((r) => setTimeout(r, 20))
+      expect(await readdir(boxes)).toEqual([])
+      expect(structured(await client.callTool({ name: 'delegation_status', arguments: { taskId } })).status).toBe('cancelled')
     } finally {
       await server.stop()
     }

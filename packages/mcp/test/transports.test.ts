@@ -119,4 +119,29 @@ describe('Streamable HTTP', () => {
     expect(parse.status).toBe(400)
     expect(await parse.json()).toMatchObject({ error: { code: -32700 } })
   })
+
+  it('closes HTTP sessions left idle longer than httpSessionIdleMs', async () => {
+    let now = 1_000_000
+    const server = createMcpServer({ now: () => now, httpSessionIdleMs: 60_000 })
+    servers.push(server)
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }
+    const init = () =>
+      server.handleHttpRequest(
+        new Request('http://local/mcp', {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'f', version: '1' } } }),
+        }),
+      )
+    const list = (session: string) =>
+      server.handleHttpRequest(new Request('http://local/mcp', { method: 'POST', headers: { ...headers, 'mcp-session-id': session }, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }) }))
+    const a = (await init()).headers.get('mcp-session-id')!
+    now += 59_000
+    expect((await list(a)).status).toBe(200)
+    now += 59_000 // used 59 s ago: still open
+    expect((await list(a)).status).toBe(200)
+    now += 61_000
+    await init() // any request sweeps idle sessions
+    expect((await list(a)).status).toBe(404)
+  })
 })
