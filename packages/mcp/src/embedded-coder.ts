@@ -1,22 +1,13 @@
 /**
  * The bin's embedded coder delegate: no key, no server. Each candidate runs
  * in its own git worktree of the repository (sandbox-local) on a CLI agent
- * through the command harness; one variant is a single-shot `coderProfile`,
- * more is `multiHarnessCoderFanout` over the named harnesses. A minimal
- * delegate written against the shared `CoderDelegate` contract.
+ * through the command harness, run by `createDefaultCoderDelegate`.
  */
-import { type Driver, type LoopTraceEvent, runLoop } from '@tangle-network/agent-runtime-core/loops'
-import {
-  type CoderOutput,
-  type CoderTask,
-  coderProfile,
-  DEFAULT_CODER_FANOUT_HARNESSES,
-  multiHarnessCoderFanout,
-  parseHarness,
-} from '@tangle-network/agent-runtime-core/profiles'
 import type { LoopSandboxClient, LoopTraceEmitter } from '@tangle-network/agent-runtime-core/loops'
+import { DEFAULT_CODER_FANOUT_HARNESSES, parseHarness } from '@tangle-network/agent-runtime-core/profiles'
 import { commandHarness, createLocalSandboxClient, type LocalHarness } from '@tangle-network/agent-runtime-sandbox-local'
-import type { CoderDelegate, CoderDelegateOutput, DelegateCodeArgs } from './contracts.js'
+import { type CoderReviewer, type CoderWinnerSelection, createDefaultCoderDelegate } from './coder-delegate/index.js'
+import type { CoderDelegate } from './contracts.js'
 
 /** API-key variables each CLI agent may see (everything else of the parent env is withheld). @experimental */
 export const CLI_AGENT_ENV_ALLOWLISTS: Readonly<Record<string, readonly string[]>> = {
@@ -68,33 +59,19 @@ export interface LocalCoderDelegateOptions {
   commandTimeoutMs?: number
   /** Also receives every loop trace event (for example `createPropagatingTraceEmitter` for OTEL). */
   traceEmitter?: LoopTraceEmitter
-}
-
-function toTask(args: DelegateCodeArgs): CoderTask {
-  return {
-    goal: args.goal,
-    repoRoot: args.repoRoot,
-    ...(args.contextHint !== undefined ? { contextHint: args.contextHint } : {}),
-    ...(args.config?.testCmd !== undefined ? { testCmd: args.config.testCmd } : {}),
-    ...(args.config?.typecheckCmd !== undefined ? { typecheckCmd: args.config.typecheckCmd } : {}),
-    ...(args.config?.forbiddenPaths !== undefined ? { forbiddenPaths: args.config.forbiddenPaths } : {}),
-    ...(args.config?.maxDiffLines !== undefined ? { maxDiffLines: args.config.maxDiffLines } : {}),
-  }
-}
-
-const singleShot: Driver<CoderTask, CoderOutput, string> = {
-  name: 'single-shot',
-  plan: (task, history) => (history.length === 0 ? [task] : []),
-  decide: (history) => (history.some((it) => it.verdict?.valid) ? 'pick-winner' : 'fail'),
+  /** Reviews each valid candidate; only approved ones can win. */
+  reviewer?: CoderReviewer
+  /** How the winner is picked among the candidates left. Default `highest-score`. */
+  winnerSelection?: CoderWinnerSelection
 }
 
 /**
  * A coder delegate over the local sandbox: git worktrees of `repoRoot`, CLI
- * agents through the command harness, the coder validator (no-op rejection,
- * secret-path floor, the caller's `forbiddenPaths` and `maxDiffLines`, tests,
- * typecheck). Reports `{iteration, phase}` as candidates start and end, adds
- * the loop's cost, and throws "coder delegate: no candidate passed
- * validation" when nothing wins. Every worktree is removed, also on abort.
+ * agents through the command harness, run by {@link createDefaultCoderDelegate}
+ * (single-shot `coderProfile` for one variant, `multiHarnessCoderFanout` for
+ * more; the coder validator with the caller's `forbiddenPaths` and
+ * `maxDiffLines`; winner strategies and the optional reviewer gate). Every
+ * worktree of a delegation is removed when it ends, also on abort.
  * @experimental
  * @example
  * const server = createMcpServer({ coderDelegate: createLocalCoderDelegate({ fanoutHarnesses: ['claude-code', 'codex'] }) })
@@ -103,46 +80,20 @@ export function createLocalCoderDelegate(options: LocalCoderDelegateOptions = {}
   const fanoutHarnesses = options.fanoutHarnesses?.length ? [...options.fanoutHarnesses] : [...DEFAULT_CODER_FANOUT_HARNESSES]
   const harnesses = options.harnesses ?? cliAgentHarnesses(fanoutHarnesses, { timeoutMs: options.commandTimeoutMs })
   return async (args, ctx) => {
-    const task = toTask(args)
+    // One local client per delegation, so its worktrees can all be removed when it ends.
     const local = options.sandboxClient ? undefined : createLocalSandboxClient({ root: options.sandboxRoot, harnesses })
-    const sandboxClient: LoopSandboxClient = options.sandboxClient ?? local!
-    const variants = args.variants ?? 1
-    const traceEmitter = {
-      emit(event: LoopTraceEvent) {
-        const p = event.payload as { iterationIndex?: number }
-        if (event.kind === 'loop.iteration.started') ctx.report({ iteration: p.iterationIndex ?? 0, phase: 'starting' })
-        else if (event.kind === 'loop.iteration.ended') ctx.report({ iteration: p.iterationIndex ?? 0, phase: 'completed' })
-        return options.traceEmitter?.emit(event)
-      },
-    }
-    const loopCtx = { sandboxClient, signal: ctx.signal, traceEmitter }
+    const delegate = createDefaultCoderDelegate({
+      executor: options.sandboxClient ?? local!,
+      fanoutHarnesses,
+      harness: fanoutHarnesses[0],
+      maxConcurrency: options.maxConcurrency ?? 4,
+      ...(options.reviewer ? { reviewer: options.reviewer } : {}),
+      ...(options.winnerSelection ? { winnerSelection: options.winnerSelection } : {}),
+      ...(options.traceEmitter ? { traceEmitter: options.traceEmitter } : {}),
+      ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
+    })
     try {
-      const result =
-        variants <= 1
-          ? await (() => {
-              const coder = coderProfile({ task, harness: fanoutHarnesses[0], commandTimeoutMs: options.commandTimeoutMs })
-              return runLoop({ driver: singleShot, agentRun: coder.agentRun, output: coder.output, validator: coder.validator, task: coder.task, ctx: loopCtx, maxIterations: 1 })
-            })()
-          : await runLoop({
-              ...multiHarnessCoderFanout({ task, harnesses: fanoutHarnesses.slice(0, variants), n: variants, commandTimeoutMs: options.commandTimeoutMs }),
-              ctx: loopCtx,
-              maxConcurrency: options.maxConcurrency ?? 4,
-            })
-      if (result.costUsd > 0) ctx.addCost?.(result.costUsd)
-      const winner = result.winner
-      if (!winner?.verdict?.valid) {
-        // Say why each candidate lost, so the calling agent can adjust the goal or config.
-        const why = result.iterations.map((it) => `${it.agentRunName}: ${it.error ?? ((it.verdict as { failedChecks?: string[] } | undefined)?.failedChecks?.join(', ') || 'invalid')}`)
-        throw new Error(`coder delegate: no candidate passed validation (${why.join('; ') || 'no candidate ran'})`)
-      }
-      const out: CoderDelegateOutput = {
-        winnerIndex: winner.iterationIndex,
-        output: winner.output,
-        score: winner.verdict.score,
-        candidates: result.iterations.length,
-      }
-      if (variants > 1) out.harness = winner.agentRunName.replace(/^coder:/, '').replace(/#\d+$/, '')
-      return out
+      return await delegate(args, ctx)
     } finally {
       await local?.deleteAll().catch(() => {})
     }

@@ -45,11 +45,26 @@ describe('createLocalCoderDelegate over sandbox-local git worktrees', () => {
     expect(allowed.harness).toBe('fix-and-readme')
   })
 
+  it('is the default coder delegate underneath: winner strategies and the reviewer gate apply', async () => {
+    // Both candidates fix the bug; fix-and-readme also edits README.md, so its diff is larger.
+    const fanoutHarnesses = ['fix-and-readme', 'fix-bug']
+    const args = { goal: 'make test.mjs pass', repoRoot, variants: 2, config: { testCmd: 'node test.mjs' } }
+    const smallest = createLocalCoderDelegate({ harnesses: scriptedAgents, fanoutHarnesses, winnerSelection: 'smallest-diff', sandboxRoot: join(tmp, 'boxes5') })
+    expect((await smallest(args, ctx().ctx)).harness).toBe('fix-bug')
+    const rejectAll = createLocalCoderDelegate({
+      harnesses: scriptedAgents,
+      fanoutHarnesses,
+      reviewer: () => ({ approved: false, recommendation: 'reject', readiness: 0 }),
+      sandboxRoot: join(tmp, 'boxes6'),
+    })
+    await expect(rejectAll(args, ctx().ctx)).rejects.toThrow('coder delegate: no candidate passed validation + review')
+  })
+
   it('one variant is a single-shot run on the first harness', async () => {
     const coder = createLocalCoderDelegate({ harnesses: scriptedAgents, fanoutHarnesses: ['fix-bug', 'leak-secret'], sandboxRoot: join(tmp, 'boxes3') })
     const out = await coder({ goal: 'make test.mjs pass', repoRoot, config: { testCmd: 'node test.mjs' } }, ctx().ctx)
     expect(out).toMatchObject({ winnerIndex: 0, candidates: 1 })
-    expect(out.harness).toBeUndefined()
+    expect(out.harness).toBe('fix-bug') // the first harness runs the single shot
     expect(out.output.diffStats).toEqual({ filesChanged: 1, insertions: 1, deletions: 1 })
   })
 
