@@ -55,7 +55,8 @@ export interface RunDelegatedLoopOptions {
   /**
    * A budget breaker shared across runs (`createBudgetBreaker`): `check()`
    * before the runner starts (kill-switch, then a reservation against the
-   * day's cap), every `recordUsage` recorded in its ledger, `settle()` at the end.
+   * day's cap), every `recordUsage` recorded in its ledger and followed by
+   * `guard()` (a kill-switch or a crossed cap aborts the runner), `settle()` at the end.
    */
   breaker?: BudgetBreaker
 }
@@ -94,16 +95,21 @@ export async function runDelegatedLoop<T = unknown>(
   const now = options.now ?? systemClock
   const start = now()
   if (!breaker) return runWithinBudget<T>(mode, runner, options, now, start)
-  const halted = (s: BreakerStatus): DelegatedLoopResult<T> => {
-    const halt = s.halt ?? 'daily-cap'
-    const reason = s.reason ?? halt
-    return { mode, ok: false, error: `halted by the budget breaker (${halt}): ${reason}`, halted: { halt, reason }, durationMs: now() - start }
-  }
   const before = await breaker.check()
-  if (!before.ok) return halted(before)
+  if (!before.ok) return haltedResult<T>(mode, before, now() - start)
   // Ledger writes go beside the run; the result waits for them so nothing spent goes unrecorded.
   const writes: Promise<unknown>[] = []
-  const record = (u: { tokens: number; costUsd?: number }) => writes.push(breaker.record(u).catch(() => undefined))
+  // After each recorded usage the breaker is asked again (kill-switch, day's cap), so a run in flight stops at the next report.
+  const record: RecordUsage = (u, halt) =>
+    writes.push(
+      breaker
+        .record(u)
+        .then(() => breaker.guard?.())
+        .then((s) => {
+          if (s && !s.ok) halt(s)
+        })
+        .catch(() => undefined),
+    )
   try {
     const result = await runWithinBudget<T>(mode, runner, { ...options, breaker }, now, start, record)
     await Promise.all(writes)
@@ -120,13 +126,21 @@ export async function runDelegatedLoop<T = unknown>(
   }
 }
 
+function haltedResult<T>(mode: DelegatedLoopMode, s: BreakerStatus, durationMs: number): DelegatedLoopResult<T> {
+  const halt = s.halt ?? 'daily-cap'
+  const reason = s.reason ?? halt
+  return { mode, ok: false, error: `halted by the budget breaker (${halt}): ${reason}`, halted: { halt, reason }, durationMs }
+}
+
+type RecordUsage = (usage: { tokens: number; costUsd?: number }, halt: (status: BreakerStatus) => void) => void
+
 async function runWithinBudget<T>(
   mode: DelegatedLoopMode,
   runner: DelegatedLoopRunner,
   options: RunDelegatedLoopOptions,
   now: Clock,
   start: number,
-  record?: (usage: { tokens: number; costUsd?: number }) => void,
+  record?: RecordUsage,
 ): Promise<DelegatedLoopResult<T>> {
   const budget = validateLoopBudget(options.budget, 'runDelegatedLoop')
   if (!budget && !record) {
@@ -155,6 +169,13 @@ async function runWithinBudget<T>(
     control.abort(createAbortError(`budget exceeded: ${limit}`))
     onStop?.()
   }
+  let breakerHalt: BreakerStatus | undefined
+  const halt = (status: BreakerStatus) => {
+    if (stop || breakerHalt) return
+    breakerHalt = status
+    control.abort(createAbortError(`budget breaker: ${status.reason ?? status.halt}`))
+    onStop?.()
+  }
   const wall = meter?.wallRemainingMs()
   const timer = wall === undefined ? undefined : setTimeout(() => trip('crossed'), wall)
   const context: DelegatedRunContext = {
@@ -162,7 +183,7 @@ async function runWithinBudget<T>(
     ...(options.breaker ? { breaker: options.breaker } : {}),
     recordUsage: (u) => {
       const usage = { tokens: Math.max(0, u.tokens || 0), costUsd: Math.max(0, u.costUsd ?? 0) }
-      record?.(usage)
+      record?.(usage, halt)
       if (!meter) return
       meter.add(0, usage)
       trip('crossed')
@@ -182,6 +203,7 @@ async function runWithinBudget<T>(
       (err: unknown) => ({ err }),
     )
     const settled = await Promise.race([ran, stopped.then(() => undefined)])
+    if (breakerHalt) return haltedResult<T>(mode, breakerHalt, now() - start)
     if (stop || settled === undefined) return exceeded(stop!)
     if ('err' in settled) return { mode, ok: false, error: errorMessage(settled.err), durationMs: now() - start }
     const output = settled.output as T

@@ -54,6 +54,30 @@ describe('runDelegatedLoop with a budget breaker', () => {
     expect((await ledger.totals('research', DAY)).tokens).toBe(1000)
   })
 
+  it('stops a runner in flight once a reported usage takes the day over its cap (the guard after each record)', async () => {
+    const ledger = createMemoryBudgetLedger()
+    const breaker = createBudgetBreaker({ ledger, dailyTokenCap: 1000, clock, scope: 'audit' })
+    let aborted = false
+    const res = await runDelegatedLoop(
+      'audit',
+      {
+        audit: async (signal, context) => {
+          context?.recordUsage({ tokens: 600 })
+          context?.recordUsage({ tokens: 600 })
+          // Without the breaker's guard nothing ends this wait.
+          await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
+          aborted = true
+          return 'never finished'
+        },
+      },
+      { breaker, now: clock },
+    )
+    expect(res).toMatchObject({ ok: false, halted: { halt: 'daily-cap' } })
+    expect(res.halted?.reason).toContain('daily token cap 1000 crossed')
+    expect(aborted).toBe(true)
+    expect((await ledger.totals('audit', DAY)).tokens).toBe(1200)
+  }, 20_000)
+
   it('halts on the kill-switch before the runner starts', async () => {
     const breaker = createBudgetBreaker({ ledger: createMemoryBudgetLedger(), killSwitch: () => 'KILL file', clock })
     let ran = false
