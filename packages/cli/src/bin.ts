@@ -8,13 +8,14 @@ import { pathToFileURL } from 'node:url'
 import {
   AUTONOMY_LEVELS,
   type AutonomyLevel,
+  createBudgetBreaker,
   DELEGATED_LOOP_MODES,
   errorMessage,
   isAutonomyLevel,
   runLoopRunnerCli,
 } from '@tangle-network/agent-runtime-core'
 import { createClaudeTickBackend, createScriptedTickBackend } from './backends.js'
-import { git } from './node-io.js'
+import { createKillSwitch, git, openBudgetLedger } from './node-io.js'
 import { findPattern, loadLoopRegistry, readLoopFile } from './patterns.js'
 import { buildPlan } from './plan.js'
 import { formatRunReport, runPattern } from './runner.js'
@@ -37,6 +38,7 @@ export const LOOP_CLI_USAGE = `usage: agent-runtime-loop <list|plan|run|console>
                          [--daily-cap TOKENS] [--registry path] [--timeout MS]
   agent-runtime-loop console [--port 4319] [--host 127.0.0.1] [--token T] [--registry path] [--workspace ID]
   agent-runtime-loop --mode <${DELEGATED_LOOP_MODES.join('|')}> --config <path to module> [--timeout MS]
+                         [--daily-cap TOKENS] [--daily-cost-cap USD] [--ledger path|postgres://…] [--scope NAME]
   agent-runtime-loop --help | --version
 
   list   patterns of registry.yaml (in the working directory unless --registry)
@@ -44,11 +46,15 @@ export const LOOP_CLI_USAGE = `usage: agent-runtime-loop <list|plan|run|console>
   run    tick(s) of a pattern; --dry-run uses the scripted backend (no key, no network)
   console  the loop console (runs, traces, delegations, budget, kill) at http://127.0.0.1:4319;
          a host other than 127.0.0.1 needs --token (or AGENT_RUNTIME_CONSOLE_TOKEN); prints {"url"} on stdout
+  --mode   one delegated loop from the config's registry; the day's cap (ledger scope --scope, default the mode)
+         is checked before it starts and every usage it reports is recorded; the kill-switch halts it (exit 3)
 
 exit codes: 0 ok · 1 the run failed or timed out · 2 usage or config error · 3 halted by the budget or the kill-switch
 stdout: machine-readable (JSON for list, plan, --mode; the run report for run, JSON with --json)
 stderr: progress (a live line on a terminal, plain lines when piped)
 env: ${LOOP_CLOCK_ENV}=<ISO time|epoch ms> fixes the clock (tests); AGENT_RUNTIME_KILL=1 halts; DATABASE_URL=postgres://… shares the ledger
+kill-switch: the file .agent-runtime/KILL, AGENT_RUNTIME_KILL=1, or halt: true in STATE.md (run and --mode alike)
+ledger: --ledger, else DATABASE_URL, else .agent-runtime/ledger.db (SQLite)
 `
 
 /** Streams and environment of the command. @experimental */
@@ -94,6 +100,13 @@ function int(f: Flags, k: string): number | undefined {
   if (v === undefined) return undefined
   const n = Number(v.replace(/_/g, ''))
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${k} must be a positive integer, got '${v}'`)
+  return n
+}
+function positiveNumber(f: Flags, k: string): number | undefined {
+  const v = str(f, k)
+  if (v === undefined) return undefined
+  const n = Number(v.replace(/_/g, ''))
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${k} must be a positive number, got '${v}'`)
   return n
 }
 function level(f: Flags): AutonomyLevel | undefined {
@@ -216,15 +229,34 @@ export async function runLoopCli(argv: readonly string[], io: LoopCliIo): Promis
   const work = (async (): Promise<number> => {
     if (parsed.flags.mode !== undefined || parsed.flags.config !== undefined) {
       // The run row lets the console list mode runs beside pattern runs.
-      const traces = typeof parsed.flags.mode === 'string' ? await openRunTraces(io.cwd, io.env) : undefined
+      const mode = parsed.flags.mode
+      const dailyTokenCap = int(parsed.flags, 'daily-cap')
+      const dailyCostCapUsd = positiveNumber(parsed.flags, 'daily-cost-cap')
+      const ledger = typeof mode === 'string' && typeof parsed.flags.config === 'string' ? await openBudgetLedger(str(parsed.flags, 'ledger') ?? io.env.DATABASE_URL ?? resolve(io.cwd, '.agent-runtime', 'ledger.db')) : undefined
+      const clock = clockFrom(io.env)
+      const breaker = ledger
+        ? createBudgetBreaker({
+            ledger: ledger.ledger,
+            ...(dailyTokenCap !== undefined ? { dailyTokenCap } : {}),
+            ...(dailyCostCapUsd !== undefined ? { dailyCostCapUsd } : {}),
+            ...(clock ? { clock } : {}),
+            scope: str(parsed.flags, 'scope') ?? String(mode),
+            killSwitch: createKillSwitch(io.cwd, { statePath: resolve(io.cwd, 'STATE.md'), env: io.env }),
+          })
+        : undefined
+      const traces = typeof mode === 'string' ? await openRunTraces(io.cwd, io.env) : undefined
       const run = (capture: (sink: { write(s: string): unknown }) => { write(s: string): unknown }) =>
         runLoopRunnerCli(argv.filter((a, i) => !(a === '--timeout' || a.startsWith('--timeout=') || argv[i - 1] === '--timeout')), {
+          ...(breaker ? { breaker } : {}),
           stdout: capture({ write: (s) => io.stdout.write(s) }),
           stderr: { write: (s) => io.stderr.write(s) },
           importModule: (p) => import(pathToFileURL(resolve(io.cwd, p)).href),
           signal: controller.signal,
         })
-      return recordModeRun(traces?.traces, String(parsed.flags.mode), clockFrom(io.env) ?? (() => Date.now()), run).finally(() => traces?.close())
+      return recordModeRun(traces?.traces, String(mode), clock ?? (() => Date.now()), run).finally(async () => {
+        traces?.close()
+        await ledger?.close()
+      })
     }
     const command = name ? LOOP_COMMANDS[name] : undefined
     if (!command) throw new UsageError(name ? `unknown command '${name}' (commands: ${Object.keys(LOOP_COMMANDS).join(', ')}, or --mode)` : 'no command given')

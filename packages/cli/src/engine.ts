@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
+  type BreakerReservation,
   type BreakerStatus,
   type BreakerUsage,
   type BudgetBreakerOptions,
@@ -57,6 +58,9 @@ export class BudgetBreaker implements BudgetBreakerShape {
   }
   guard(): Promise<BreakerStatus> {
     return this.inner.guard()
+  }
+  reserve(estimate?: BreakerUsage): Promise<BreakerReservation> {
+    return this.inner.reserve(estimate)
   }
   record(usage: BreakerUsage): Promise<void> {
     return this.inner.record(usage)

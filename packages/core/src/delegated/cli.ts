@@ -1,4 +1,5 @@
 import { errorMessage } from '../errors.js'
+import type { BudgetBreaker } from '../loop-ops/breaker.js'
 import { DELEGATED_LOOP_MODES, type DelegatedLoopRegistry, isDelegatedLoopMode, registeredDelegatedModes, runDelegatedLoop } from './run-delegated-loop.js'
 
 /** Somewhere to write text (a stream or a test buffer). @experimental */
@@ -13,6 +14,8 @@ export interface LoopRunnerCliIo {
   /** Loads the config module named by `--config`; default: dynamic `import()` of the path as given. */
   importModule?(path: string): Promise<unknown>
   signal?: AbortSignal
+  /** Budget breaker over the day's ledger (the bin builds one from `--daily-cap`, `--daily-cost-cap`, `--ledger` and the kill-switch). */
+  breaker?: BudgetBreaker
 }
 
 /** Usage text of the `agent-runtime-loop` bin. @experimental */
@@ -21,8 +24,8 @@ export const LOOP_RUNNER_USAGE = `usage: agent-runtime-loop --mode <${DELEGATED_
   { [mode]: (signal) => Promise<result> }, or a sync or async function returning one.
 `
 
-/** Exit codes: 0 the loop succeeded, 1 it ran and failed, 2 bad usage or config. @experimental */
-export const LOOP_RUNNER_EXIT = { ok: 0, failed: 1, usage: 2 } as const
+/** Exit codes: 0 the loop succeeded, 1 it ran and failed, 2 bad usage or config, 3 halted by the budget breaker (daily cap or kill-switch). @experimental */
+export const LOOP_RUNNER_EXIT = { ok: 0, failed: 1, usage: 2, halted: 3 } as const
 
 function parseArgs(argv: readonly string[]): { mode?: string; config?: string } {
   const out: { mode?: string; config?: string } = {}
@@ -73,7 +76,8 @@ async function loadRegistry(mod: unknown): Promise<DelegatedLoopRegistry> {
  * The `agent-runtime-loop` command without the process: parses
  * `--mode M --config path` (or `--mode=M --config=path`), loads the registry,
  * runs the loop, prints the JSON result, and resolves with the exit code
- * (0 ok, 1 the loop failed, 2 usage, unknown mode, load error or unregistered mode).
+ * (0 ok, 1 the loop failed, 2 usage, unknown mode, load error or unregistered mode,
+ * 3 halted by `io.breaker`).
  * @experimental
  * @example
  * process.exitCode = await runLoopRunnerCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr })
@@ -100,7 +104,8 @@ export async function runLoopRunnerCli(argv: readonly string[], io: LoopRunnerCl
     io.stderr.write(json({ error: `config registers no runner for mode '${mode}' (registered: ${registeredDelegatedModes(registry).join(', ') || 'none'})` }))
     return LOOP_RUNNER_EXIT.usage
   }
-  const result = await runDelegatedLoop(mode, registry, { signal: io.signal })
+  const result = await runDelegatedLoop(mode, registry, { signal: io.signal, ...(io.breaker ? { breaker: io.breaker } : {}) })
   io.stdout.write(json(result))
+  if (result.halted) return LOOP_RUNNER_EXIT.halted
   return result.ok ? LOOP_RUNNER_EXIT.ok : LOOP_RUNNER_EXIT.failed
 }

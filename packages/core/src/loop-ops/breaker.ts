@@ -48,6 +48,22 @@ export interface BreakerUsage {
 }
 
 /**
+ * One unit of work's hold on the day's cap (see {@link BudgetBreaker.reserve}):
+ * usage recorded through it first consumes the reservation, `settle()` returns
+ * the unused part. Independent of every other handle, so concurrent
+ * iterations each hold their own.
+ * @experimental
+ */
+export interface BreakerReservation {
+  /** The reservation's outcome; when `ok` is false nothing was reserved (record and settle are then no-ops). */
+  status: BreakerStatus
+  /** Records spend against this reservation; only the excess is added to the ledger. */
+  record(usage: BreakerUsage): Promise<void>
+  /** Returns the unused part of the reservation and notes the unit as a peak candidate; later calls do nothing. */
+  settle(): Promise<void>
+}
+
+/**
  * A budget circuit-breaker across runs: `check()` before each tick and each
  * iteration (kill-switch first, then a transactional reservation of the
  * largest unit seen so far against the day's cap), `record(usage)` after
@@ -57,6 +73,8 @@ export interface BreakerUsage {
 export interface BudgetBreaker {
   /** Kill-switch, then reserve `estimate` (default: the scope's peak unit) against the day's caps. */
   check(estimate?: BreakerUsage): Promise<BreakerStatus>
+  /** Like `check`, but the reservation is a handle of its own (one per iteration), leaving the breaker's open unit alone. */
+  reserve(estimate?: BreakerUsage): Promise<BreakerReservation>
   /** Between iterations of a unit: the kill-switch, and whether the day's spend already went over a cap (reserves nothing). */
   guard(): Promise<BreakerStatus>
   /** Records spend; it first consumes the open reservation, only the excess is added to the ledger. */
@@ -119,8 +137,14 @@ export function createBudgetBreaker(options: BudgetBreakerOptions): BudgetBreake
   const clock = options.clock ?? systemClock
   const scope = options.scope ?? 'default'
   const { ledger, dailyTokenCap, dailyCostCapUsd } = options
-  // The open unit: what check() reserved, on which day, and what record() has used of it.
-  let open: { day: string; reserved: LedgerTotals; used: LedgerTotals } | undefined
+  interface Unit {
+    day: string
+    reserved: LedgerTotals
+    used: LedgerTotals
+    settled: boolean
+  }
+  // The open unit of check(): what it reserved, on which day, and what record() has used of it.
+  let open: Unit | undefined
 
   const day = () => ledgerDay(clock(), timezone)
   const caps = { ...(dailyTokenCap !== undefined ? { dailyTokenCap } : {}), ...(dailyCostCapUsd !== undefined ? { dailyCostCapUsd } : {}) }
@@ -134,6 +158,44 @@ export function createBudgetBreaker(options: BudgetBreakerOptions): BudgetBreake
     if (!on) return undefined
     const s = await status()
     return { ...s, ok: false, halt: 'kill-switch', reason: typeof on === 'string' ? on : 'kill-switch is on' }
+  }
+
+  // Kill-switch, then one conditional reservation; a unit on success.
+  const reserveUnit = async (estimate?: BreakerUsage): Promise<{ status: BreakerStatus; unit?: Unit }> => {
+    const k = await killed()
+    if (k) return { status: k }
+    const d = day()
+    const peak = await ledger.peak(scope)
+    const want = { tokens: Math.round(estimate?.tokens ?? peak.tokens), costUsd: estimate?.costUsd ?? peak.costUsd }
+    const ok = await ledger.reserve({ scope, day: d, ...want, ...(dailyTokenCap !== undefined ? { capTokens: dailyTokenCap } : {}), ...(dailyCostCapUsd !== undefined ? { capCostUsd: dailyCostCapUsd } : {}) })
+    const spent = await ledger.totals(scope, d)
+    if (!ok) {
+      const which = dailyTokenCap !== undefined && spent.tokens + want.tokens > dailyTokenCap ? `${spent.tokens} + ${want.tokens} tokens > daily cap ${dailyTokenCap}` : `$${spent.costUsd} + $${want.costUsd} > daily cap $${dailyCostCapUsd}`
+      return { status: { ok: false, halt: 'daily-cap', reason: `daily cap reached on ${d}: ${which}`, day: d, spent, ...caps } }
+    }
+    return { status: { ok: true, day: d, spent, reserved: want, ...caps }, unit: { day: d, reserved: want, used: { tokens: 0, costUsd: 0 }, settled: false } }
+  }
+
+  const recordInto = async (unit: Unit, usage: BreakerUsage): Promise<void> => {
+    const tokens = Math.max(0, Math.round(usage.tokens))
+    const costUsd = Math.max(0, usage.costUsd ?? 0)
+    const before = unit.used
+    unit.used = { tokens: before.tokens + tokens, costUsd: before.costUsd + costUsd }
+    // Only what goes beyond the reservation is new spend in the ledger.
+    const excess = {
+      tokens: Math.max(0, unit.used.tokens - unit.reserved.tokens) - Math.max(0, before.tokens - unit.reserved.tokens),
+      costUsd: Math.max(0, unit.used.costUsd - unit.reserved.costUsd) - Math.max(0, before.costUsd - unit.reserved.costUsd),
+    }
+    if (excess.tokens > 0 || excess.costUsd > 0) await ledger.adjust(scope, unit.day, excess)
+  }
+
+  const settleUnit = async (unit: Unit): Promise<void> => {
+    if (unit.settled) return
+    unit.settled = true
+    const { day: d, reserved, used } = unit
+    const unused = { tokens: Math.max(0, reserved.tokens - used.tokens), costUsd: Math.max(0, reserved.costUsd - used.costUsd) }
+    if (unused.tokens > 0 || unused.costUsd > 0) await ledger.adjust(scope, d, { tokens: -unused.tokens, costUsd: -unused.costUsd })
+    await ledger.notePeak(scope, used)
   }
 
   const breaker: BudgetBreaker = {
@@ -151,43 +213,30 @@ export function createBudgetBreaker(options: BudgetBreakerOptions): BudgetBreake
       const k = await killed()
       if (k) return k
       await breaker.settle()
-      const d = day()
-      const peak = await ledger.peak(scope)
-      const want = { tokens: Math.round(estimate?.tokens ?? peak.tokens), costUsd: estimate?.costUsd ?? peak.costUsd }
-      const ok = await ledger.reserve({ scope, day: d, ...want, ...(dailyTokenCap !== undefined ? { capTokens: dailyTokenCap } : {}), ...(dailyCostCapUsd !== undefined ? { capCostUsd: dailyCostCapUsd } : {}) })
-      const spent = await ledger.totals(scope, d)
-      if (!ok) {
-        const which = dailyTokenCap !== undefined && spent.tokens + want.tokens > dailyTokenCap ? `${spent.tokens} + ${want.tokens} tokens > daily cap ${dailyTokenCap}` : `$${spent.costUsd} + $${want.costUsd} > daily cap $${dailyCostCapUsd}`
-        return { ok: false, halt: 'daily-cap', reason: `daily cap reached on ${d}: ${which}`, day: d, spent, ...caps }
-      }
-      open = { day: d, reserved: want, used: { tokens: 0, costUsd: 0 } }
-      return { ok: true, day: d, spent, reserved: want, ...caps }
+      const { status: s, unit } = await reserveUnit(estimate)
+      open = unit
+      return s
+    },
+    async reserve(estimate) {
+      const { status: s, unit } = await reserveUnit(estimate)
+      if (!unit) return { status: s, record: async () => undefined, settle: async () => undefined }
+      return { status: s, record: (usage) => recordInto(unit, usage), settle: () => settleUnit(unit) }
     },
     async record(usage) {
-      const tokens = Math.max(0, Math.round(usage.tokens))
-      const costUsd = Math.max(0, usage.costUsd ?? 0)
       if (!open) {
-        const d = day()
-        await ledger.adjust(scope, d, { tokens, costUsd })
+        const tokens = Math.max(0, Math.round(usage.tokens))
+        const costUsd = Math.max(0, usage.costUsd ?? 0)
+        await ledger.adjust(scope, day(), { tokens, costUsd })
         await ledger.notePeak(scope, { tokens, costUsd })
         return
       }
-      const before = open.used
-      open.used = { tokens: before.tokens + tokens, costUsd: before.costUsd + costUsd }
-      // Only what goes beyond the reservation is new spend in the ledger.
-      const excess = {
-        tokens: Math.max(0, open.used.tokens - open.reserved.tokens) - Math.max(0, before.tokens - open.reserved.tokens),
-        costUsd: Math.max(0, open.used.costUsd - open.reserved.costUsd) - Math.max(0, before.costUsd - open.reserved.costUsd),
-      }
-      if (excess.tokens > 0 || excess.costUsd > 0) await ledger.adjust(scope, open.day, excess)
+      await recordInto(open, usage)
     },
     async settle() {
       if (!open) return
-      const { day: d, reserved, used } = open
+      const unit = open
       open = undefined
-      const unused = { tokens: Math.max(0, reserved.tokens - used.tokens), costUsd: Math.max(0, reserved.costUsd - used.costUsd) }
-      if (unused.tokens > 0 || unused.costUsd > 0) await ledger.adjust(scope, d, { tokens: -unused.tokens, costUsd: -unused.costUsd })
-      await ledger.notePeak(scope, used)
+      await settleUnit(unit)
     },
   }
   return breaker

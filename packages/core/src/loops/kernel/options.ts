@@ -60,13 +60,15 @@ export interface RunLoopOptions<Task = unknown, Output = unknown, Decision = str
    */
   budget?: LoopBudget
   /**
-   * A budget breaker shared across runs (see `createBudgetBreaker`): its
-   * `guard()` (kill-switch, day's cap) runs before each iteration is
-   * dispatched, and every usage event is recorded in its ledger. When it
+   * A budget breaker shared across runs (see `createBudgetBreaker`): before
+   * each iteration is dispatched it `reserve()`s the scope's peak iteration
+   * against the day's cap (kill-switch first; a breaker without `reserve`
+   * gets `guard()`), every usage event is recorded into that reservation, and
+   * the iteration's end settles it. When it
    * says no, in-flight iterations are aborted and the run ends with
    * decision `budget-exceeded` (`result.budget.limit` `daily-cap` or `kill-switch`).
    */
-  breaker?: Pick<BudgetBreaker, 'guard' | 'record'>
+  breaker?: Pick<BudgetBreaker, 'guard' | 'record'> & Partial<Pick<BudgetBreaker, 'reserve'>>
 }
 
 const isFn = (v: unknown): boolean => typeof v === 'function'
@@ -127,7 +129,7 @@ export function resolveRunLoopOptions<Task>(opts: RunLoopOptions<Task, any, any,
   if (opts.selectWinner !== undefined && !isFn(opts.selectWinner)) throw new ValidationError('runLoop: selectWinner must be a function')
   if (opts.now !== undefined && !isFn(opts.now)) throw new ValidationError('runLoop: now must be a clock function returning epoch ms')
   validateLoopBudget(opts.budget, 'runLoop')
-  if (opts.breaker !== undefined && (!opts.breaker || !isFn(opts.breaker.guard) || !isFn(opts.breaker.record))) {
+  if (opts.breaker !== undefined && (!opts.breaker || !isFn(opts.breaker.guard) || !isFn(opts.breaker.record) || (opts.breaker.reserve !== undefined && !isFn(opts.breaker.reserve)))) {
     throw new ValidationError('runLoop: breaker must have guard() and record(usage) (pass createBudgetBreaker({...}))')
   }
   const maxIterations = positiveInt('maxIterations', opts.maxIterations, DEFAULT_LOOP_MAX_ITERATIONS)

@@ -7,6 +7,7 @@ import {
   type TokenUsage,
 } from '../../contracts/loop.js'
 import { createAbortError, ValidationError } from '../../errors.js'
+import type { BreakerReservation } from '../../loop-ops/breaker.js'
 import { BUDGET_EXCEEDED, type BudgetReport, createBudgetMeter } from '../../loop-ops/budget.js'
 import { randomBase36, systemClock } from '../../util/clock.js'
 import { createAbortGate, runIteration } from './iteration.js'
@@ -206,11 +207,18 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
         const index = base + i
         const specIndex = index % agentRuns.length
         if (meter && (budgetStop || stopForBudget(meter.crossed(), 'crossed') || stopForBudget(meter.cannotCover(), 'insufficient'))) return undefined
+        // Each iteration holds its own reservation, so processes racing on one ledger overspend by at most one iteration.
+        let held: BreakerReservation | undefined
         if (breaker) {
-          const status = await breaker.guard()
+          if (breaker.reserve) held = await breaker.reserve()
+          const status = held ? held.status : await breaker.guard()
           if (!status.ok) stopForBreaker(status)
-          if (budgetStop) return undefined
+          if (budgetStop) {
+            await held?.settle()
+            return undefined
+          }
         }
+        // record() counts usage the moment it is called, so settling right after the iteration returns exactly the unused part.
         const iteration = await runIteration<Task, Output, Verdict>({
           index,
           roundIndex: round,
@@ -228,14 +236,14 @@ export async function runLoop<Task, Output, Decision = string, Verdict extends D
           ...(meter || breaker
             ? {
                 onUsage: (amount: { tokens: number; costUsd: number }) => {
-                  if (breaker) ledgerWrites.push(Promise.resolve(breaker.record(amount)).catch(() => undefined))
+                  if (breaker) ledgerWrites.push(Promise.resolve(held ? held.record(amount) : breaker.record(amount)).catch(() => undefined))
                   if (!meter) return
                   meter.add(index, amount)
                   stopForBudget(meter.crossed(), 'crossed')
                 },
               }
             : {}),
-        })
+        }).finally(() => held?.settle().catch(() => undefined))
         meter?.finish(index)
         return iteration
       }, () => budgetStop !== undefined)
