@@ -199,7 +199,7 @@ describe.each(factories)('handleChatTurn replay over the %s store', (_name, make
     const carry = { text: '' }
     expect(await readLines(reader, 2, carry)).toEqual([started, ...deltas(['s1'])])
     const stuck = readLines(reader, 3, carry) // the producer stalls before s2
-    await new Promise((r) => setTimeout(r, 20)) // let the attempt reach its stall before time moves on
+    await block.reached // the attempt has reached its stall before time moves on
     now += 30_000
     const fresh = product({ tokens: ['f'] })
     expect(await readAll(handleChatTurn({ identity, hooks: fresh.hooks(), replay }).body)).toEqual([started, ...deltas(['f']), completed])

@@ -77,12 +77,21 @@ export function scriptedProduce(
   return { produce, probe }
 }
 
-/** A wait that rejects with an AbortError when the signal aborts; resolves when `release()` is called. */
-export function gate(): { wait: (signal: AbortSignal) => Promise<void>; release: () => void } {
+/**
+ * A wait that rejects with an AbortError when the signal aborts; resolves when `release()` is called.
+ * `reached` resolves once something is waiting at the gate, so tests synchronise on it instead of sleeping.
+ */
+export function gate(): { wait: (signal: AbortSignal) => Promise<void>; release: () => void; reached: Promise<void> } {
   let waiters: Array<() => void> = []
+  let markReached!: () => void
+  const reached = new Promise<void>((r) => {
+    markReached = r
+  })
   return {
+    reached,
     wait: (signal) =>
       new Promise<void>((resolve, reject) => {
+        markReached()
         if (signal.aborted) return reject(signal.reason)
         const onAbort = () => reject(signal.reason)
         signal.addEventListener('abort', onAbort, { once: true })
