@@ -161,12 +161,17 @@ export class IndexAppender {
 
   constructor(private readonly indexPath: string) {}
 
-  /** Appends entries; after a failed write it stops, so no gap is followed by later entries. */
-  async append(lines: IndexedLine[]): Promise<void> {
+  /**
+   * Appends entries; after a failed write it stops, so no gap is followed by
+   * later entries. `keepOpen` (for a writer) keeps the handle for the next
+   * append; a reader indexing a tail closes it, holding no handle after a load.
+   */
+  async append(lines: IndexedLine[], keepOpen: boolean): Promise<void> {
     if (this.broken || lines.length === 0) return
     try {
       this.handle ??= await open(this.indexPath, 'a')
       await this.handle.write(lines.map(indexLine).join(''))
+      if (!keepOpen) await this.close()
     } catch {
       this.broken = true
       await this.close()

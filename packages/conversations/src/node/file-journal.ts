@@ -219,7 +219,10 @@ export class FileConversationJournal implements ConversationJournal {
       await rewriteIndex(`${this.path}.idx`, parsed.map((p) => p.line))
       this.indexFile.reset()
     } else {
-      await this.indexFile.append(parsed.map((p) => p.line))
+      await this.indexFile.append(
+        parsed.map((p) => p.line),
+        false,
+      )
     }
   }
 
@@ -272,7 +275,7 @@ export class FileConversationJournal implements ConversationJournal {
     this.lines++
     // The index is written after the journal line is durable, and not synced: a crash
     // before or during it leaves the index short or torn, which the next start repairs.
-    if (this.useIndex) await this.indexFile.append([at])
+    if (this.useIndex) await this.indexFile.append([at], true)
   }
 
   private async closeHandle(): Promise<void> {
