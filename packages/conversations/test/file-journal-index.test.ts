@@ -189,6 +189,19 @@ describe('FileConversationJournal resume index', () => {
     await expectIndexMatchesJournal()
   })
 
+  it('an index longer than the journal (restored from an older copy, then appended to) is not trusted', async () => {
+    await writeRuns()
+    const raw = await readFile(path)
+    await writeFile(path, raw.subarray(0, raw.indexOf(0x0a, Math.floor(raw.length / 2)) + 1))
+    const writer = new FileConversationJournal(path, { index: false })
+    await writer.beginRun('restored', STARTED)
+    await writer.appendTurn('restored', makeTurn('restored', 0))
+    await writer.close()
+    expect((await stat(path)).size).toBeLessThan(raw.length)
+    expect((await new FileConversationJournal(path).loadRun('restored'))?.turns).toHaveLength(1)
+    await expectIndexMatchesJournal()
+  })
+
   it('an index that labels one of a run’s lines with another run (a skipped turn) falls back to a scan', async () => {
     await writeRuns()
     const entries = (await readFile(`${path}.idx`, 'utf8'))
@@ -199,6 +212,18 @@ describe('FileConversationJournal resume index', () => {
     entries[victim]![0] = 'run_8'
     await writeFile(`${path}.idx`, entries.map((e) => `${JSON.stringify(e)}\n`).join(''))
     expectFullRun(await new FileConversationJournal(path).loadRun('run_7'), 'run_7')
+    await expectIndexMatchesJournal()
+  })
+
+  it('an index that swaps two runs’ lines (whole, well-formed lines of the wrong run) falls back to a scan', async () => {
+    await writeRuns()
+    const swapped = (await readFile(`${path}.idx`, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as [string, number, number])
+      .map(([runId, at, length]) => [runId === 'run_4' ? 'run_5' : runId === 'run_5' ? 'run_4' : runId, at, length])
+    await writeFile(`${path}.idx`, swapped.map((e) => `${JSON.stringify(e)}\n`).join(''))
+    expectFullRun(await new FileConversationJournal(path).loadRun('run_4'), 'run_4')
     await expectIndexMatchesJournal()
   })
 
