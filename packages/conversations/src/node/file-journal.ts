@@ -33,6 +33,12 @@ export interface FileConversationJournalOptions {
  * leaves at most one torn last line (no trailing newline); it was never
  * acknowledged, so it is ignored and cut off when the file is next opened.
  *
+ * Beside the file it keeps a resume index, `<path>.idx` (run → byte ranges of
+ * its lines), so a fresh instance resuming one run reads that run's lines, not
+ * the whole file. The index is a hint, checked against what it points at and
+ * rebuilt from a full scan when missing, stale or wrong; `{ index: false }`
+ * turns it off.
+ *
  * One process writes a file at a time; for several workers sharing runs use
  * `SqlConversationJournal` with PostgreSQL.
  * @stable
