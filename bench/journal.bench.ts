@@ -11,6 +11,9 @@
  *
  * 3. The file journal against a bare write + fdatasync loop of the same bytes,
  *    the physical limit of a durable append on this disk.
+ * 4. Fresh-instance resume of a 20-turn run inside a large file shared with
+ *    50 other runs (BENCH_INDEX_BULK_TURNS turns), with the resume index
+ *    `<journal>.idx` against without it (the whole file read).
  *
  * Durability is stated and matched: both SQLite sides use WAL with
  * synchronous=FULL (read back from each database and printed); both
@@ -19,7 +22,7 @@
  * allows it. Every measurement runs in paired, interleaved rounds and each
  * ratio is printed as min / median / max. Ratios > 1 mean ours is faster.
  * Env: BENCH_APPENDS (default 300), BENCH_RESUME_TURNS (default 10000),
- * BENCH_ROUNDS (default 5), BENCH_PG_LIST_SAMPLE (default 200:
+ * BENCH_ROUNDS (default 5), BENCH_INDEX_BULK_TURNS (default 50000), BENCH_PG_LIST_SAMPLE (default 200:
  * PostgresSaver.list is timed over that many checkpoints and scaled to the
  * run length, since listing all 10k takes minutes), DATABASE_URL.
  *
@@ -44,6 +47,8 @@ import { createPgPool, DATABASE_URL } from '../test/support/pg.js'
 
 const APPENDS = Number(process.env.BENCH_APPENDS ?? 300)
 const RESUME_TURNS = Number(process.env.BENCH_RESUME_TURNS ?? 10_000)
+const INDEX_BULK_TURNS = Number(process.env.BENCH_INDEX_BULK_TURNS ?? 50_000)
+const SMALL_TURNS = 20
 const tag = `bench_${process.pid}`
 
 function turn(runId: string, index: number): ConversationTurn {
@@ -260,6 +265,33 @@ try {
   report(`${label} vs latest only`, 'PostgreSQL', resume.pg!, 'PostgresSaver.getTuple', resume.pgLatest!)
   freshSqlite.close()
   await fileJournal.close()
+
+  // --- 4. fresh-instance resume of a small run in a large shared file: with the
+  // resume index (reads the index, then only that run's lines) against without
+  // it (index: false reads the whole file). The index is built untimed first.
+  const bigPath = join(dir, 'shared.jsonl')
+  const bigLines: string[] = []
+  for (let r = 0; r < 50; r++) bigLines.push(JSON.stringify({ type: 'begin', runId: `bulk_${r}`, startedAt: '2026-01-01T00:00:00.000Z' }))
+  bigLines.push(JSON.stringify({ type: 'begin', runId: 'small', startedAt: '2026-01-01T00:00:00.000Z' }))
+  for (let i = 0; i < INDEX_BULK_TURNS; i++) {
+    const runId = `bulk_${i % 50}`
+    bigLines.push(JSON.stringify({ type: 'turn', runId, turn: turn(runId, Math.floor(i / 50)) }))
+    if (i % Math.floor(INDEX_BULK_TURNS / SMALL_TURNS) === 0 && i / Math.floor(INDEX_BULK_TURNS / SMALL_TURNS) < SMALL_TURNS) {
+      bigLines.push(JSON.stringify({ type: 'turn', runId: 'small', turn: turn('small', i / Math.floor(INDEX_BULK_TURNS / SMALL_TURNS)) }))
+    }
+  }
+  await writeFile(bigPath, `${bigLines.join('\n')}\n`)
+  await new FileConversationJournal(bigPath).loadRun('small')
+  const smallResume = async (journal: FileConversationJournal) =>
+    timed(async () => {
+      const entry = await journal.loadRun('small')
+      if (entry?.turns.length !== SMALL_TURNS) throw new Error(`journal loaded ${entry?.turns.length} turns of run small, expected ${SMALL_TURNS}`)
+    })
+  const indexed = await rounds({
+    withIndex: () => smallResume(new FileConversationJournal(bigPath)),
+    withoutIndex: () => smallResume(new FileConversationJournal(bigPath, { index: false })),
+  })
+  report(`fresh resume, ${SMALL_TURNS}-turn run in a ${bigLines.length}-line file`, 'file + index', indexed.withIndex!, 'file, no index', indexed.withoutIndex!)
   console.log(durability.join('\n'))
 } finally {
   await pool.query(`DROP TABLE IF EXISTS ${tag}_turns`).catch(() => undefined)

@@ -15,7 +15,7 @@ const WHY =
  * // In a Worker: new FileConversationJournal('j.jsonl') throws ConfigError; use new SqlConversationJournal(d1ToSqlAdapter(env.DB))
  */
 export class FileConversationJournal implements ConversationJournal {
-  constructor(path: string) {
+  constructor(path: string, _options?: { index?: boolean }) {
     throw new ConfigError(`${WHY} (asked for ${JSON.stringify(path)})`)
   }
   loadRun(_runId: string): Promise<ConversationJournalEntry | undefined> {

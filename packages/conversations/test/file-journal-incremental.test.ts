@@ -52,8 +52,8 @@ describe('FileConversationJournal reads only what was appended', () => {
     expect((await journal.loadRun('b'))?.turns).toHaveLength(52)
     expect((await journal.loadRun('a'))?.turns).toHaveLength(50)
 
-    // A fresh instance reads the whole file, so it does see the damage.
-    await expect(new FileConversationJournal(path).loadRun('b')).rejects.toBeInstanceOf(RuntimeRunStateError)
+    // A fresh instance reads run a's lines through the resume index, so it does see the damage.
+    await expect(new FileConversationJournal(path).loadRun('a')).rejects.toBeInstanceOf(RuntimeRunStateError)
   })
 
   it('names the right line when an appended record is damaged', async () => {

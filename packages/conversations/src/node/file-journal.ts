@@ -3,12 +3,27 @@ import { dirname } from 'node:path'
 import { RuntimeRunStateError, ValidationError } from '@tangle-network/agent-runtime-core'
 import type { ConversationJournal, ConversationJournalEntry, ConversationTurn, HaltReason } from '../index.js'
 import { assertRunId, assertTurn, cloneJson, haltedRunError, startedAtMismatchError, turnOrderError, unknownRunError } from '../journal/checks.js'
+import {
+  applyRecord,
+  entryFromRecords,
+  fileSize,
+  IndexAppender,
+  type IndexedLine,
+  type JournalRecord,
+  loadIndex,
+  type ReadRange,
+  readFileRange,
+  readRunRecords,
+  rewriteIndex,
+} from './file-journal-index.js'
 
-/** One line of the JSONL file. */
-type JournalRecord =
-  | { type: 'begin'; runId: string; startedAt: string }
-  | { type: 'turn'; runId: string; turn: ConversationTurn }
-  | { type: 'halt'; runId: string; halt: HaltReason; endedAt: string }
+/** Options of {@link FileConversationJournal}. @stable */
+export interface FileConversationJournalOptions {
+  /** Keep the resume index `<path>.idx` beside the file (default true); false reads the whole file on a fresh resume. */
+  index?: boolean
+  /** Reads bytes [from, to) of the journal or its index; replace it to count or trace reads. Default: positioned reads with `node:fs`. */
+  readRange?: (path: string, from: number, to: number) => Promise<Uint8Array>
+}
 
 /**
  * A conversation journal in a JSONL file: one `begin`, `turn` or `halt`
@@ -17,6 +32,12 @@ type JournalRecord =
  * an acknowledged turn survives `kill -9` and power loss. A crash mid-write
  * leaves at most one torn last line (no trailing newline); it was never
  * acknowledged, so it is ignored and cut off when the file is next opened.
+ *
+ * Beside the file it keeps a resume index, `<path>.idx` (run → byte ranges of
+ * its lines), so a fresh instance resuming one run reads that run's lines, not
+ * the whole file. The index is a hint, checked against what it points at and
+ * rebuilt from a full scan when missing, stale or wrong; `{ index: false }`
+ * turns it off.
  *
  * One process writes a file at a time; for several workers sharing runs use
  * `SqlConversationJournal` with PostgreSQL.
@@ -28,17 +49,30 @@ type JournalRecord =
  */
 export class FileConversationJournal implements ConversationJournal {
   private readonly path: string
-  private runs: Map<string, ConversationJournalEntry> | undefined
-  /** Bytes of complete lines already parsed into `runs`: a reload reads only what follows. */
+  private readonly useIndex: boolean
+  private readonly read: ReadRange
+  private readonly indexFile: IndexAppender
+  /**
+   * Where every line of the first `scanned` bytes lies, by run; `undefined`
+   * until the first read (and after a failure or `close`), so the next
+   * operation starts again from the index or the file.
+   */
+  private positions: Map<string, IndexedLine[]> | undefined
+  /** Runs whose every record up to `scanned` has been applied; others are read through `positions` on demand. */
+  private loaded = new Map<string, ConversationJournalEntry>()
+  /** Bytes of complete lines accounted for: a reload reads only what follows. */
   private scanned = 0
-  /** Complete lines parsed so far (for error messages naming a line). */
+  /** Complete lines accounted for (for error messages naming a line). */
   private lines = 0
   private handle: FileHandle | undefined
   private tail: Promise<unknown> = Promise.resolve()
 
-  constructor(path: string) {
+  constructor(path: string, options: FileConversationJournalOptions = {}) {
     if (typeof path !== 'string' || path === '') throw new ValidationError('FileConversationJournal: expected a file path, e.g. ".agent-runtime/journal.jsonl".')
     this.path = path
+    this.useIndex = options.index ?? true
+    this.read = options.readRange ?? readFileRange
+    this.indexFile = new IndexAppender(`${path}.idx`)
   }
 
   /** Reads what was appended since the last read, so a run written by an earlier process is seen. */
@@ -46,7 +80,7 @@ export class FileConversationJournal implements ConversationJournal {
     assertRunId(runId)
     return this.exclusive(async () => {
       await this.reload()
-      const entry = this.runs!.get(runId)
+      const entry = await this.entryOf(runId)
       return entry ? cloneJson(entry) : undefined
     })
   }
@@ -54,21 +88,20 @@ export class FileConversationJournal implements ConversationJournal {
   async beginRun(runId: string, startedAt: string): Promise<void> {
     assertRunId(runId)
     return this.exclusive(async () => {
-      const runs = await this.state()
-      const existing = runs.get(runId)
+      const existing = await this.state(runId)
       if (existing) {
         if (existing.startedAt !== startedAt) throw startedAtMismatchError(runId, existing.startedAt, startedAt)
         return
       }
       await this.write({ type: 'begin', runId, startedAt })
-      runs.set(runId, { runId, startedAt, turns: [] })
+      this.loaded.set(runId, { runId, startedAt, turns: [] })
     })
   }
 
   async appendTurn(runId: string, turn: ConversationTurn): Promise<void> {
     assertTurn(runId, turn)
     return this.exclusive(async () => {
-      const entry = (await this.state()).get(runId)
+      const entry = await this.state(runId)
       if (!entry) throw unknownRunError(runId, 'append to')
       if (entry.halted) throw haltedRunError(runId, 'append to', entry.halted)
       if (turn.index !== entry.turns.length) throw turnOrderError(runId, turn.index, entry.turns.length)
@@ -81,7 +114,7 @@ export class FileConversationJournal implements ConversationJournal {
   async recordHalt(runId: string, halt: HaltReason, endedAt: string): Promise<void> {
     assertRunId(runId)
     return this.exclusive(async () => {
-      const entry = (await this.state()).get(runId)
+      const entry = await this.state(runId)
       if (!entry) throw unknownRunError(runId, 'halt')
       if (entry.halted) throw haltedRunError(runId, 'halt', entry.halted)
       await this.write({ type: 'halt', runId, halt, endedAt })
@@ -90,12 +123,13 @@ export class FileConversationJournal implements ConversationJournal {
     })
   }
 
-  /** Closes the file handle; the journal reopens it on next use. */
+  /** Closes the file handles; the journal reopens them on next use. */
   async close(): Promise<void> {
     return this.exclusive(async () => {
       const handle = this.handle
       this.handle = undefined
-      this.runs = undefined
+      this.forget()
+      await this.indexFile.close()
       await handle?.close()
     })
   }
@@ -107,21 +141,46 @@ export class FileConversationJournal implements ConversationJournal {
     return run
   }
 
-  private async state(): Promise<Map<string, ConversationJournalEntry>> {
-    if (!this.runs) await this.reload()
-    return this.runs!
+  private async state(runId: string): Promise<ConversationJournalEntry | undefined> {
+    if (!this.positions) await this.reload()
+    return this.entryOf(runId)
+  }
+
+  private forget(): void {
+    this.positions = undefined
+    this.loaded = new Map()
+    this.scanned = 0
+    this.lines = 0
   }
 
   /**
-   * Brings `runs` up to date with the file. Only the bytes after `scanned`
-   * are read and parsed (records are only ever appended), so a resume costs
-   * what was written since, not the whole file; a file that shrank is read
-   * from the start.
+   * Brings the view up to date with the file. A fresh view starts from the
+   * index (its entries cover a prefix of the file; only the bytes after it are
+   * read), or from byte 0 when there is no usable index. Afterwards only the
+   * bytes after `scanned` are read (records are only ever appended); a file
+   * that shrank is read from the start.
    */
-  private async reload(): Promise<void> {
+  private async reload(fullScan = false): Promise<void> {
     const size = await fileSize(this.path)
-    const from = this.runs && size >= this.scanned ? this.scanned : 0
-    const bytes = from === size ? Buffer.alloc(0) : await readRange(this.path, from, size)
+    if (this.positions && size < this.scanned) this.forget()
+    if (!this.positions) {
+      this.forget()
+      this.positions = new Map()
+      const index = this.useIndex && !fullScan ? await loadIndex(`${this.path}.idx`, this.read) : undefined
+      // An index covering more than the file belongs to another (replaced) file.
+      if (index && index.end <= size) {
+        for (const line of index.lines) this.position(line)
+        this.scanned = index.end
+        this.lines = index.lines.length
+      }
+    }
+    if (size > this.scanned || this.scanned === 0) await this.scanTail(size)
+  }
+
+  /** Reads, indexes and applies the complete lines in [scanned, size); cuts a torn last line. */
+  private async scanTail(size: number): Promise<void> {
+    const from = this.scanned
+    const bytes = from >= size ? Buffer.alloc(0) : Buffer.from(await this.read(this.path, from, size))
     const complete = bytes.lastIndexOf(0x0a) + 1
     if (complete < bytes.length) {
       // A torn tail from a crash mid-write: never acknowledged, so drop it
@@ -129,102 +188,106 @@ export class FileConversationJournal implements ConversationJournal {
       await this.closeHandle()
       await truncate(this.path, from + complete)
     }
-    const runs = from === 0 ? new Map<string, ConversationJournalEntry>() : this.runs!
-    parseRecords(bytes.subarray(0, complete).toString('utf8'), this.path, runs, from === 0 ? 1 : this.lines + 1)
-    this.runs = runs
+    // Parse everything first, so a damaged line changes nothing.
+    const parsed: { line: IndexedLine; record?: JournalRecord }[] = []
+    for (let start = 0, n = this.lines + 1; start < complete; n++) {
+      const nl = bytes.indexOf(0x0a, start)
+      const text = bytes.toString('utf8', start, nl)
+      const line: IndexedLine = { runId: '', offset: from + start, length: nl + 1 - start }
+      let record: JournalRecord | undefined
+      if (text.trim() !== '') {
+        try {
+          record = JSON.parse(text) as JournalRecord
+        } catch (err) {
+          throw new RuntimeRunStateError(
+            `FileConversationJournal: line ${n} of ${this.path} is not valid JSON although it is complete; the file was edited or damaged. Restore it from a copy or start a new journal file.`,
+            { cause: err },
+          )
+        }
+        line.runId = record.runId
+      }
+      parsed.push({ line, record })
+      start = nl + 1
+    }
+    // A run is complete in memory if it was loaded, or if its first line is in this tail
+    // (it has no position before it): apply before recording this tail's positions.
+    for (const { record } of parsed) {
+      if (record && (this.loaded.has(record.runId) || !this.positions!.has(record.runId))) applyRecord(this.loaded, record)
+    }
+    for (const { line } of parsed) this.position(line)
     this.scanned = from + complete
-    this.lines = from === 0 ? countLines(bytes, complete) : this.lines + countLines(bytes, complete)
+    this.lines += parsed.length
+    if (!this.useIndex) return
+    if (from === 0) {
+      // Started without a usable index: replace whatever is there (unless there is nothing to say).
+      if (parsed.length === 0 && (await fileSize(`${this.path}.idx`)) === 0) return
+      await this.indexFile.close()
+      await rewriteIndex(`${this.path}.idx`, parsed.map((p) => p.line))
+      this.indexFile.reset()
+    } else {
+      await this.indexFile.append(
+        parsed.map((p) => p.line),
+        false,
+      )
+    }
+  }
+
+  /** The run as of `scanned`: from memory, or read through its index entries (a full re-scan when they do not match the file). */
+  private async entryOf(runId: string): Promise<ConversationJournalEntry | undefined> {
+    const known = this.loaded.get(runId)
+    if (known) return known
+    const at = this.positions!.get(runId)
+    if (!at) return undefined
+    const records = await readRunRecords(this.path, runId, at, this.read)
+    const entry = records && entryFromRecords(runId, records)
+    if (entry === undefined && records) return undefined
+    if (!entry) {
+      // The index does not describe this file: scan it whole and rebuild the index.
+      this.forget()
+      await this.reload(true)
+      return this.loaded.get(runId)
+    }
+    this.loaded.set(runId, entry)
+    return entry
+  }
+
+  private position(line: IndexedLine): void {
+    const at = this.positions!.get(line.runId)
+    if (at) at.push(line)
+    else this.positions!.set(line.runId, [line])
   }
 
   private async write(record: JournalRecord): Promise<void> {
+    const line = `${JSON.stringify(record)}\n`
     try {
       if (!this.handle) {
         const created = !(await exists(this.path))
         this.handle = await open(this.path, 'a')
         if (created) await syncDirectory(dirname(this.path))
       }
-      const line = `${JSON.stringify(record)}\n`
       await this.handle.write(line)
       await this.handle.datasync()
-      // Our own record is already in `runs`: the next reload starts after it.
-      this.scanned += Buffer.byteLength(line)
-      this.lines++
     } catch (err) {
       // The write may have left a partial line; forget the view so the next
       // operation re-reads the file and cuts the torn tail first.
       await this.closeHandle()
-      this.runs = undefined
+      this.forget()
       throw err
     }
+    // Durable: our own record is in memory, and the next reload starts after it.
+    const at: IndexedLine = { runId: record.runId, offset: this.scanned, length: Buffer.byteLength(line) }
+    this.position(at)
+    this.scanned += at.length
+    this.lines++
+    // The index is written after the journal line is durable, and not synced: a crash
+    // before or during it leaves the index short or torn, which the next start repairs.
+    if (this.useIndex) await this.indexFile.append([at], true)
   }
 
   private async closeHandle(): Promise<void> {
     const handle = this.handle
     this.handle = undefined
     await handle?.close().catch(() => undefined)
-  }
-}
-
-/** Parses complete JSONL records into `runs`, in file order; `firstLine` numbers the first one for errors. */
-function parseRecords(text: string, path: string, runs: Map<string, ConversationJournalEntry>, firstLine: number): void {
-  if (text === '') return
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!
-    if (line.trim() === '') continue
-    let record: JournalRecord
-    try {
-      record = JSON.parse(line) as JournalRecord
-    } catch (err) {
-      throw new RuntimeRunStateError(
-        `FileConversationJournal: line ${firstLine + i} of ${path} is not valid JSON although it is complete; the file was edited or damaged. Restore it from a copy or start a new journal file.`,
-        { cause: err },
-      )
-    }
-    const entry = runs.get(record.runId)
-    if (record.type === 'begin') {
-      if (!entry) runs.set(record.runId, { runId: record.runId, startedAt: record.startedAt, turns: [] })
-    } else if (record.type === 'turn') {
-      // Keep the first record of each index: a later duplicate is ignored.
-      if (entry && !entry.halted && record.turn.index === entry.turns.length) entry.turns.push(record.turn)
-    } else if (record.type === 'halt') {
-      if (entry && !entry.halted) {
-        entry.halted = record.halt
-        entry.endedAt = record.endedAt
-      }
-    }
-  }
-}
-
-function countLines(bytes: Buffer, end: number): number {
-  let n = 0
-  for (let i = bytes.indexOf(0x0a); i !== -1 && i < end; i = bytes.indexOf(0x0a, i + 1)) n++
-  return n
-}
-
-async function fileSize(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0
-    throw err
-  }
-}
-
-/** Reads bytes [from, to) of a file. */
-async function readRange(path: string, from: number, to: number): Promise<Buffer> {
-  const handle = await open(path, 'r')
-  try {
-    const out = Buffer.alloc(to - from)
-    let filled = 0
-    while (filled < out.length) {
-      const { bytesRead } = await handle.read(out, filled, out.length - filled, from + filled)
-      if (bytesRead === 0) break
-      filled += bytesRead
-    }
-    return filled === out.length ? out : out.subarray(0, filled)
-  } finally {
-    await handle.close()
   }
 }
 
