@@ -68,6 +68,12 @@ export async function openDelegationStore(options: OpenDelegationStoreOptions = 
       db.close()
     },
   })
-  await store.migrate()
+  try {
+    await store.migrate()
+  } catch (err) {
+    // A file we cannot migrate (not a database, read-only, locked) must not leave its handle open.
+    db.close()
+    throw err
+  }
   return { store, describe: `sqlite:${file}` }
 }
