@@ -8,6 +8,14 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, describe, expect, it } from 'vitest'
 import { BIN_ARGS, cleanEnv, exitOf, runBinOnce, startBin } from './mcp-bin-helpers.js'
 
+// A killed server's lease was last renewed before it died, so it has surely run out KILL_LEASE_MS after the death
+// (another server's startup leaves a delegation with a live lease alone).
+const KILL_LEASE_MS = 1_000
+const leaseOfDeadProcessExpired = async () => {
+  const expired = Date.now() + KILL_LEASE_MS + 1
+  while (Date.now() <= expired) await new Promise((r) => setTimeout(r, 50))
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'i11a-mcp-bin-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -133,7 +141,7 @@ describe.concurrent('agent-runtime-mcp bin (child process)', { timeout: 180_000 
 
   it('SIGKILL mid-delegation: after a restart on the same database the delegation is in status and history, interrupted, never run twice', async () => {
     const cfg = slowConfig('kill')
-    const env = cleanEnv({ AGENT_RUNTIME_DELEGATION_DB: join(dir, 'kill.db') })
+    const env = cleanEnv({ AGENT_RUNTIME_DELEGATION_DB: join(dir, 'kill.db'), AGENT_RUNTIME_DELEGATION_LEASE_MS: String(KILL_LEASE_MS) })
     const first = await startBin(['--config', cfg.path], { cwd: dir, env })
     const args = { goal: 'long job', repoRoot: '/r', namespace: 'crash' }
     const { taskId } = sc(await first.client.callTool({ name: 'delegate_code', arguments: args }))
@@ -145,6 +153,7 @@ describe.concurrent('agent-runtime-mcp bin (child process)', { timeout: 180_000 
     })
     process.kill(first.pid, 'SIGKILL')
     await gone
+    await leaseOfDeadProcessExpired()
 
     const second = await startBin(['--config', cfg.path], { cwd: dir, env })
     try {
@@ -163,7 +172,7 @@ describe.concurrent('agent-runtime-mcp bin (child process)', { timeout: 180_000 
 
   it('with AGENT_RUNTIME_DELEGATION_RECOVER=rerun a killed delegation runs again once and completes', async () => {
     const cfg = slowConfig('rerun')
-    const env = cleanEnv({ AGENT_RUNTIME_DELEGATION_DB: join(dir, 'rerun.db'), AGENT_RUNTIME_DELEGATION_RECOVER: 'rerun' })
+    const env = cleanEnv({ AGENT_RUNTIME_DELEGATION_DB: join(dir, 'rerun.db'), AGENT_RUNTIME_DELEGATION_RECOVER: 'rerun', AGENT_RUNTIME_DELEGATION_LEASE_MS: String(KILL_LEASE_MS) })
     const first = await startBin(['--config', cfg.path], { cwd: dir, env })
     const { taskId } = sc(await first.client.callTool({ name: 'delegate_code', arguments: { goal: 'again', repoRoot: '/r' } }))
     while (lines(cfg.runLog).length === 0) await new Promise((r) => setTimeout(r, 25))
@@ -172,6 +181,7 @@ describe.concurrent('agent-runtime-mcp bin (child process)', { timeout: 180_000 
     })
     process.kill(first.pid, 'SIGKILL')
     await gone
+    await leaseOfDeadProcessExpired()
     const second = await startBin(['--config', cfg.path], { cwd: dir, env })
     try {
       while (lines(cfg.runLog).length < 2) await new Promise((r) => setTimeout(r, 25))

@@ -43,6 +43,8 @@ Environment:
   AGENT_RUNTIME_QUEUE                  graphile-worker queue name for delegations (default: none, run in parallel)
   AGENT_RUNTIME_DELEGATION_RECOVER     'rerun' re-runs delegations cut off by a crash (once); default: mark them failed
   AGENT_RUNTIME_DELEGATION_RETAIN_DAYS days finished delegations are kept (default 30)
+  AGENT_RUNTIME_DELEGATION_LEASE_MS    ms a running delegation's lease lasts unrenewed; a server starting later
+                                       on the same store recovers it only after that (default 30000)
   OTEL_EXPORTER_OTLP_ENDPOINT          export each delegation's loop spans over OTLP/HTTP
   TRACE_ID, PARENT_SPAN_ID             join the caller's trace
 
@@ -217,6 +219,13 @@ function retainDays(raw: string | undefined): number | undefined {
   return n
 }
 
+function leaseMs(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 3) throw new UsageError(`AGENT_RUNTIME_DELEGATION_LEASE_MS must be a whole number of milliseconds >= 3, got ${JSON.stringify(raw)}`)
+  return n
+}
+
 /**
  * Runs `agent-runtime-mcp` until asked to stop; resolves with the exit code.
  * @experimental
@@ -228,12 +237,14 @@ export async function runMcpServerCli(argv: readonly string[], io: McpBinIo): Pr
   let args: ParsedArgs
   let recover: DelegationRecoveryMode
   let retain: number | undefined
+  let lease: number | undefined
   let dispatch: PostgresDispatchOptions | undefined
   try {
     args = parseArgs(argv)
     dispatch = dispatchOptions(io.env)
     recover = recoverMode(io.env.AGENT_RUNTIME_DELEGATION_RECOVER)
     retain = retainDays(io.env.AGENT_RUNTIME_DELEGATION_RETAIN_DAYS)
+    lease = leaseMs(io.env.AGENT_RUNTIME_DELEGATION_LEASE_MS)
   } catch (err) {
     say(errorMessage(err))
     io.stderr.write(`${MCP_BIN_USAGE}\n`)
@@ -278,6 +289,7 @@ export async function runMcpServerCli(argv: readonly string[], io: McpBinIo): Pr
       serverVersion: io.version,
       recover,
       ...(retain !== undefined ? { retainDays: retain } : {}),
+      ...(lease !== undefined ? { leaseMs: lease } : {}),
       log: say,
       ...options,
       ...(store ? { store } : {}),

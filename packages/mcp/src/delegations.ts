@@ -44,6 +44,12 @@ export interface DelegationManagerOptions {
   stopGraceMs?: number
   /** Where to report errors that have no caller (a failed background write). */
   onError?: (message: string) => void
+  /** How long a local run's lease lasts without a heartbeat, in ms; another process's startup recovery leaves it alone until then. Default 30 000. */
+  leaseMs?: number
+  /** How often a local run extends its lease, in ms. Default a third of `leaseMs`. */
+  heartbeatMs?: number
+  /** Lease owner written on local runs. Default `local:<random>`. */
+  leaseOwner?: string
   /** Scale-out: queue delegations here instead of running them in this process (no local runs, no startup recovery). */
   dispatcher?: DelegationDispatcher
 }
@@ -82,7 +88,7 @@ export class DelegationManager {
   private readonly recoverMode: DelegationRecoveryMode
   private readonly retainDays: number
   private readonly queue: string[] = []
-  private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>()
+  private readonly running = new Map<string, { controller: AbortController; done: Promise<void>; version?: number }>()
   private readonly statusWaiters = new Map<string, Set<() => void>>()
   private readonly progressListeners = new Map<string, Set<(p: DelegationProgress) => void>>()
   private stopped = false
@@ -92,6 +98,9 @@ export class DelegationManager {
   private started?: Promise<void>
   private readonly dispatcher?: DelegationDispatcher
   private unsubscribe?: () => void
+  private readonly leaseMs: number
+  private readonly heartbeatMs: number
+  private readonly leaseOwner: string
 
   constructor(options: DelegationManagerOptions) {
     this.dispatcher = options.dispatcher
@@ -104,6 +113,9 @@ export class DelegationManager {
     this.recoverMode = options.recover ?? 'fail'
     this.retainDays = options.retainDays ?? DEFAULT_DELEGATION_RETAIN_DAYS
     this.stopGraceMs = options.stopGraceMs ?? 10_000
+    this.leaseMs = options.leaseMs ?? 30_000
+    this.heartbeatMs = options.heartbeatMs ?? Math.max(1, Math.floor(this.leaseMs / 3))
+    this.leaseOwner = options.leaseOwner ?? `local:${randomBase36(10)}`
   }
 
   /** Migrates the store, purges expired records, recovers a dead process's work. Idempotent. */
@@ -195,8 +207,8 @@ export class DelegationManager {
     } finally {
       if (timer) clearTimeout(timer)
       signal?.removeEventListener('abort', wake)
-      waiters.delete(wake)
-      if (onProgress) listeners.delete(onProgress)
+      this.dropFrom(this.statusWaiters, taskId, wake)
+      if (onProgress) this.dropFrom(this.progressListeners, taskId, onProgress)
     }
   }
 
@@ -230,6 +242,8 @@ export class DelegationManager {
     })
     await Promise.race([Promise.allSettled([...this.running.values()].map((r) => r.done)), grace])
     clearTimeout(timer)
+    // Delegates still running past the grace: expire their leases so the next start recovers them at once.
+    await Promise.allSettled([...this.running].map(([taskId, r]) => (r.version === undefined ? undefined : this.releaseLease(taskId, r.version))))
     for (const set of this.statusWaiters.values()) for (const wake of set) wake()
   }
 
@@ -246,8 +260,20 @@ export class DelegationManager {
     return set
   }
 
+  /** Expires this process's lease on a row it leaves `running`, so the next startup recovery takes it. */
+  private async releaseLease(taskId: string, version: number): Promise<void> {
+    await this.store.heartbeat(taskId, version, this.now() - 1, this.now())
+  }
+
   private notifyStatus(taskId: string): void {
     for (const wake of this.statusWaiters.get(taskId) ?? []) wake()
+  }
+
+  private dropFrom<T>(map: Map<string, Set<T>>, key: string, item: T): void {
+    const set = map.get(key)
+    if (!set) return
+    set.delete(item)
+    if (set.size === 0) map.delete(key)
   }
 
   private enqueue(taskId: string): void {
@@ -275,9 +301,22 @@ export class DelegationManager {
   private async run(taskId: string, controller: AbortController): Promise<void> {
     const pending = await this.store.get(taskId)
     if (pending?.status !== 'pending') return
-    const record = await this.store.start(taskId, pending.version, this.now())
+    const record = await this.store.start(taskId, pending.version, this.now(), { owner: this.leaseOwner, expiresAt: this.now() + this.leaseMs })
     if (!record) return
+    const entry = this.running.get(taskId)
+    if (entry) entry.version = record.version
     this.notifyStatus(taskId)
+    // The heartbeat keeps other processes on the same store (their startup recovery) off this run.
+    let beating: Promise<unknown> = Promise.resolve()
+    const heartbeat = setInterval(() => {
+      beating = beating
+        .then(() => this.store.heartbeat(taskId, record.version, this.now() + this.leaseMs, this.now()))
+        .then((kept) => {
+          if (!kept && !controller.signal.aborted) controller.abort(new Error(`delegation ${taskId} was cancelled or recovered outside this process`))
+        })
+        .catch((err) => this.onError(`delegation ${taskId}: lease not extended: ${errorMessage(err)}`))
+    }, this.heartbeatMs)
+    ;(heartbeat as { unref?: () => void }).unref?.()
     const runner = this.runners[record.profile]
     let cost: number | undefined
     let writes: Promise<unknown> = Promise.resolve()
@@ -312,10 +351,17 @@ export class DelegationManager {
       outcome = { status: 'completed', output: output ?? null, ...(cost !== undefined ? { costUsd: cost } : {}) }
     } catch (err) {
       outcome = { status: 'failed', error: { message: errorMessage(err), kind: 'delegate' }, ...(cost !== undefined ? { costUsd: cost } : {}) }
+    } finally {
+      clearInterval(heartbeat)
     }
+    await beating
     await writes
-    // Stopping leaves the row `running`: the next start applies the recovery policy to it.
-    if (this.stopped) return
+    // A failure caused by stopping leaves the row `running` (lease expired): the next start applies the recovery policy to it.
+    // A delegate that already returned its output is written whatever happens.
+    if (this.stopped && outcome.status !== 'completed') {
+      await this.releaseLease(taskId, record.version)
+      return
+    }
     // A cancel bumped the version: this late write is refused and the record stays cancelled.
     await this.store.finish(taskId, record.version, outcome, this.now())
     this.notifyStatus(taskId)

@@ -75,7 +75,10 @@ export function createHttpHandler(deps: {
       deps.log(`mcp http: could not open a session: ${errorMessage(err)}`)
       return jsonRpcError(500, -32603, `could not open a session: ${errorMessage(err)}`)
     }
-    return transport.handleRequest(request)
+    const response = await transport.handleRequest(request)
+    // Anything but an accepted initialize opens no session: close the transport (and the server connected to it) now.
+    if (!transport.sessionId) await transport.close().catch(() => {})
+    return response
   }
 }
 

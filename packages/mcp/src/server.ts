@@ -47,6 +47,10 @@ export interface McpServerOptions {
   httpSessionIdleMs?: number
   /** Longest `stop()` waits for aborted delegates to return, in ms. Default 10 000. */
   stopGraceMs?: number
+  /** Lease of a delegation running in this process, in ms: another server on the same store recovers it only after the lease runs out unrenewed. Default 30 000. */
+  leaseMs?: number
+  /** How often a running delegation renews its lease, in ms. Default a third of `leaseMs`. */
+  heartbeatMs?: number
   /** Diagnostics (never stdout). Default: dropped. */
   log?: (line: string) => void
   /** Scale-out: queue delegations on this dispatcher for workers elsewhere instead of running them here. The caller closes it. */
@@ -82,8 +86,8 @@ export interface DelegationMcpServer {
   serve(target?: ServeTarget): Promise<ServeHandle>
   /** A fetch-style Streamable HTTP handler (`Request` → `Response`) to mount in your own server. */
   handleHttpRequest: HttpHandler
-  /** What this process holds right now: delegations running and queued, and `delegation_status` calls waiting. For health checks. */
-  stats(): { running: number; queued: number; waiting: number }
+  /** What this process holds right now: delegations running and queued, `delegation_status` calls waiting, open MCP connections. For health checks. */
+  stats(): { running: number; queued: number; waiting: number; connections: number }
   /** Stops taking calls, aborts running delegations (their rows stay for the next start's recovery), closes connections. */
   stop(): Promise<void>
 }
@@ -140,6 +144,8 @@ export function createMcpServer(options: McpServerOptions = {}): DelegationMcpSe
     recover: options.recover,
     retainDays: options.retainDays,
     stopGraceMs: options.stopGraceMs,
+    leaseMs: options.leaseMs,
+    heartbeatMs: options.heartbeatMs,
     now,
     onError: log,
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
@@ -231,7 +237,7 @@ export function createMcpServer(options: McpServerOptions = {}): DelegationMcpSe
     tools,
     store,
     handleHttpRequest,
-    stats: () => manager.stats(),
+    stats: () => ({ ...manager.stats(), connections: connections.size }),
     async serve(target = 'stdio') {
       if (manager.isStopped) throw new ConfigError('createMcpServer: this server was stopped; create a new one to serve again')
       if (target === 'stdio') {

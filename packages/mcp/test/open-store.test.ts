@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { readlinkSync } from 'node:fs'
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { delegationKey, openDelegationStore } from '@tangle-network/agent-runtime-mcp'
@@ -25,6 +26,26 @@ describe('openDelegationStore (what the bin opens)', () => {
       const custom = await openDelegationStore({ env: { AGENT_RUNTIME_DELEGATION_DB: 'state/x.db' }, cwd })
       expect(custom.describe).toBe(`sqlite:${join(cwd, 'state', 'x.db')}`)
       await custom.store.close()
+    } finally {
+      await rm(cwd, { recursive: true, force: true })
+    }
+  })
+
+  it('a file that is not a SQLite database is refused, and its handle is closed', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'f1-open-bad-'))
+    try {
+      const file = join(cwd, 'not-a.db')
+      await writeFile(file, 'this is a text file, not a database\n'.repeat(200))
+      await expect(openDelegationStore({ env: { AGENT_RUNTIME_DELEGATION_DB: file }, cwd })).rejects.toThrow(/not a database/)
+      // Linux lists this process's open files under /proc/self/fd.
+      const open = (await readdir('/proc/self/fd')).map((fd) => {
+        try {
+          return readlinkSync(join('/proc/self/fd', fd))
+        } catch {
+          return ''
+        }
+      })
+      expect(open.filter((target) => target.startsWith(file))).toEqual([])
     } finally {
       await rm(cwd, { recursive: true, force: true })
     }

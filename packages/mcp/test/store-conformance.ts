@@ -222,6 +222,20 @@ export function describeDelegationStoreConformance(name: string, open: () => Pro
       expect(twice.failed.map((r) => [r.taskId, r.status, r.error?.kind, r.completedAt])).toEqual([['dlg-t65', 'failed', 'interrupted', 41]])
     })
 
+    it('startup recovery takes a running row once its lease ran out, in fail and rerun mode, and clears the lease', async () => {
+      const store = await setup()
+      const a = await store.submit(entry(66))
+      await store.start('dlg-t66', a.record.version, 10, { owner: 'local:dead', expiresAt: 20 })
+      const b = await store.submit(entry(67))
+      await store.start('dlg-t67', b.record.version, 10, { owner: 'local:alive', expiresAt: 50 })
+      const rec = await store.recover('fail', 21)
+      expect(rec.interrupted.map((r) => [r.taskId, r.status, r.error?.kind, r.leaseOwner, r.leaseExpiresAt])).toEqual([['dlg-t66', 'failed', 'interrupted', undefined, undefined]])
+      expect((await store.get('dlg-t67'))?.status).toBe('running')
+      const rerun = await store.recover('rerun', 51)
+      expect(rerun.interrupted).toEqual([])
+      expect(rerun.runnable.map((r) => [r.taskId, r.status, r.leaseOwner])).toEqual([['dlg-t67', 'pending', undefined]])
+    })
+
     // Only durable stores have a second connection to the same data.
     if (!opts.durable) return
     it('a reopened store sees every delegation, result and feedback', async () => {

@@ -60,7 +60,7 @@ describe('MCP cancellation', () => {
     expect(server.stats().waiting).toBe(1)
     call.resolve(coderOutput())
     await until(() => inbox.some((m) => 'id' in m && m.id === 4))
-    expect(server.stats()).toEqual({ running: 0, queued: 0, waiting: 0 })
+    expect(server.stats()).toMatchObject({ running: 0, queued: 0, waiting: 0 })
     expect((inbox.find((m) => 'id' in m && m.id === 4) as any).result.structuredContent.status).toBe('completed')
     // The cancelled request gets no response at all.
     expect(inbox.some((m) => 'id' in m && m.id === 3)).toBe(false)
@@ -118,6 +118,27 @@ describe('Streamable HTTP', () => {
     const parse = await server.handleHttpRequest(new Request('http://local/mcp', { method: 'POST', headers: { ...headers, 'mcp-session-id': session! }, body: '{not json' }))
     expect(parse.status).toBe(400)
     expect(await parse.json()).toMatchObject({ error: { code: -32700 } })
+  })
+
+  it('a POST without a session that is not initialize is refused and leaves no MCP connection open', async () => {
+    const server = createMcpServer()
+    servers.push(server)
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }
+    for (let id = 1; id <= 3; id++) {
+      const res = await server.handleHttpRequest(new Request('http://local/mcp', { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/list' }) }))
+      expect(res.status).toBe(400)
+      expect(await res.json()).toMatchObject({ error: { message: expect.stringContaining('not initialized') } })
+    }
+    expect(server.stats().connections).toBe(0)
+    const init = await server.handleHttpRequest(
+      new Request('http://local/mcp', {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'f', version: '1' } } }),
+      }),
+    )
+    expect(init.headers.get('mcp-session-id')).toBeTruthy()
+    expect(server.stats().connections).toBe(1)
   })
 
   it('closes HTTP sessions left idle longer than httpSessionIdleMs', async () => {

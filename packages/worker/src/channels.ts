@@ -86,9 +86,15 @@ export async function listen(
       c.end().catch(() => {})
       reconnect()
     })
-    await c.connect()
-    // Channel names come from a validated table prefix; quoting keeps their case.
-    for (const ch of channels) await c.query(`LISTEN "${ch}"`)
+    try {
+      await c.connect()
+      // Channel names come from a validated table prefix; quoting keeps their case.
+      for (const ch of channels) await c.query(`LISTEN "${ch}"`)
+    } catch (err) {
+      // A client that connected but could not LISTEN would otherwise stay open until the process exits.
+      await c.end().catch(() => {})
+      throw err
+    }
   }
   const reconnect = () => {
     if (closing) return

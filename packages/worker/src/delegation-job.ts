@@ -33,6 +33,8 @@ export interface DelegationJobContext {
   leaseMs: number
   /** Running delegations of this worker, for cross-process cancel and shutdown. */
   running: Map<string, AbortController>
+  /** The fence each running delegation holds, so a stop that gives up waiting can still expire its lease. */
+  fences: Map<string, number>
   isStopping(): boolean
   /** Tells servers the state changed (NOTIFY). */
   announce(taskId: string): Promise<void>
@@ -49,6 +51,7 @@ export async function runDelegationJob(taskId: string, ctx: DelegationJobContext
   const fence = record.version
   const controller = new AbortController()
   ctx.running.set(taskId, controller)
+  ctx.fences.set(taskId, fence)
   ctx.log(`delegation ${taskId} started (attempt ${record.attempts}, fence ${fence})`)
   await ctx.announce(taskId).catch((err) => ctx.log(`delegation ${taskId}: status notification not sent: ${errorMessage(err)}`))
   let lost = false
@@ -94,10 +97,12 @@ export async function runDelegationJob(taskId: string, ctx: DelegationJobContext
   } finally {
     clearInterval(timer)
     ctx.running.delete(taskId)
+    ctx.fences.delete(taskId)
   }
   await beating
   await writes
-  if (ctx.isStopping() && !lost) {
+  // Only a failure the stop's abort caused is handed back; an output the delegate already returned is written.
+  if (ctx.isStopping() && !lost && outcome.status === 'failed') {
     // Expire our own lease: the next sweep re-queues it for a live worker instead of waiting out the lease.
     await store.heartbeat(taskId, fence, now() - 1, now())
     ctx.log(`delegation ${taskId} released (worker stopping)`)

@@ -56,6 +56,8 @@ export interface RunWorkerOptions {
   now?: Clock
   /** graphile-worker's poll for future-dated jobs (ms); new jobs arrive over LISTEN/NOTIFY. Default 2 000. */
   pollIntervalMs?: number
+  /** Longest `stop()` waits for aborted delegates to return, in ms; after it their leases are expired anyway. Default 10 000. */
+  stopGraceMs?: number
   /** Progress lines (stderr in the bin). Default: dropped. */
   log?: (line: string) => void
 }
@@ -104,6 +106,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerHandle
   const leaseMs = checkInteger(where, 'leaseMs', options.leaseMs ?? DEFAULT_LEASE_MS, 10)
   if (heartbeatMs * 2 > leaseMs) throw new ConfigError(`${where}: heartbeatMs (${heartbeatMs}) must be at most half of leaseMs (${leaseMs}) so one late heartbeat does not lose the lease`)
   const sweepEveryMs = checkInteger(where, 'sweepEveryMs', options.sweepEveryMs ?? DEFAULT_SWEEP_MS, 10)
+  const stopGraceMs = checkInteger(where, 'stopGraceMs', options.stopGraceMs ?? 10_000, 0)
   const maxAttempts = checkInteger(where, 'maxDelegationAttempts', options.maxDelegationAttempts ?? DEFAULT_MAX_DELEGATION_ATTEMPTS, 1)
   const now = options.now ?? systemClock
   const log = options.log ?? (() => {})
@@ -129,6 +132,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerHandle
   pool.on('connect', (client) => client.on('error', (err) => log(`worker connection: ${err.message}`)))
   const store = new SqlDelegationStore(pgToSqlAdapter(pool), tablePrefix)
   const running = new Map<string, AbortController>()
+  const fences = new Map<string, number>()
   const cadenceRuns = new Set<AbortController>()
   const counts: WorkerStats = { skipped: 0, completed: 0, failed: 0, fenced: 0, released: 0, running: 0, swept: 0 }
   let stopping = false
@@ -162,6 +166,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerHandle
       heartbeatMs,
       leaseMs,
       running,
+      fences,
       isStopping: () => stopping,
       announce: (id) => notify(pool, channels.status, id),
       log,
@@ -253,7 +258,24 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerHandle
         if (sweepTimer) clearInterval(sweepTimer)
         for (const c of running.values()) c.abort(new Error(`worker ${workerId} is stopping`))
         for (const c of cadenceRuns) c.abort(new Error(`worker ${workerId} is stopping`))
-        await active.stop().catch((err) => log(`stopping graphile-worker: ${errorMessage(err)}`))
+        const jobsDone = active.stop().then(
+          () => true,
+          (err) => {
+            log(`stopping graphile-worker: ${errorMessage(err)}`)
+            return true
+          },
+        )
+        // A delegate that ignores its signal must not keep the worker from stopping.
+        let graceTimer: ReturnType<typeof setTimeout> | undefined
+        const grace = new Promise<false>((resolve) => {
+          graceTimer = setTimeout(() => resolve(false), stopGraceMs)
+        })
+        const finished = await Promise.race([jobsDone, grace])
+        clearTimeout(graceTimer)
+        if (!finished) {
+          log(`${fences.size} delegation(s) still running ${stopGraceMs} ms after the abort; expiring their leases so another worker re-runs them`)
+          await Promise.allSettled([...fences].map(([taskId, fence]) => store.heartbeat(taskId, fence, now() - 1, now())))
+        }
         await listener?.close()
         await pool.end().catch(() => {})
         log(`worker ${workerId} stopped`)

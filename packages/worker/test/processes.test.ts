@@ -34,13 +34,14 @@ beforeEach(() => {
   prefix = uniqueName('dlg')
   dir = mkdtempSync(join(tmpdir(), 'i15-worker-'))
   logFile = join(dir, 'events.log')
-  // Short lease and sweep so a dead worker's delegation moves on in seconds; deadlines below stay generous.
+  // A lease ten heartbeats long, so a loaded machine's pauses never let a sweep take a healthy delegation;
+  // only the worker a test kills or freezes gets a short lease (DYING), so its delegation moves on in seconds.
   env = {
     AGENT_RUNTIME_WORKER_SCHEMA: schema,
     AGENT_RUNTIME_TABLE_PREFIX: prefix,
     WORKER_TEST_LOG: logFile,
-    AGENT_RUNTIME_HEARTBEAT_MS: '200',
-    AGENT_RUNTIME_LEASE_MS: '1500',
+    AGENT_RUNTIME_HEARTBEAT_MS: '1000',
+    AGENT_RUNTIME_LEASE_MS: '10000',
     AGENT_RUNTIME_SWEEP_MS: '300',
   }
 })
@@ -72,13 +73,16 @@ async function worker(extra: Record<string, string> = {}): Promise<WorkerChild> 
   return w
 }
 
+/** The worker a test kills or freezes: a 3 s lease (ten 300 ms heartbeats); it is the only worker until it is gone, so nothing sweeps it early. */
+const DYING = { AGENT_RUNTIME_HEARTBEAT_MS: '300', AGENT_RUNTIME_LEASE_MS: '3000' }
+
 const args = (goal: string) => ({ goal, repoRoot: '/repo', variants: 1 })
 
 describe('agent-runtime-worker child processes on PostgreSQL', { timeout: 120_000 }, () => {
   it('SIGKILL mid-delegation: another worker completes it, one result, one commit', async () => {
     const d = dispatcher()
     const store = await d.store()
-    const a = await worker({ WORKER_TEST_MODE: 'hold' })
+    const a = await worker({ WORKER_TEST_MODE: 'hold', ...DYING })
     const { record } = await d.submit('coder', args('kill-me'))
     // Kill it once the delegate itself is under way (its start event is written).
     await until('the delegate to start on the first worker', () => readEvents(logFile).some((e) => e.event === 'start' && e.pid === a.pid))
@@ -163,7 +167,7 @@ describe('agent-runtime-worker child processes on PostgreSQL', { timeout: 120_00
     const d = dispatcher()
     const store = await d.store()
     const startedBy = (pid: number) => () => readEvents(logFile).some((e) => e.event === 'start' && e.pid === pid)
-    const a = await worker({ WORKER_TEST_MODE: 'hold-ignore-abort' })
+    const a = await worker({ WORKER_TEST_MODE: 'hold-ignore-abort', ...DYING })
     const { record } = await d.submit('coder', args('stale'))
     await until('the delegate to start on the first worker', startedBy(a.pid))
     a.child.kill('SIGSTOP')

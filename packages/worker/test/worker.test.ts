@@ -124,6 +124,42 @@ describe('runWorker (in process, injected clock)', { timeout: 90_000 }, () => {
     expect(await store.get(record.taskId)).toMatchObject({ attempts: 2, output: { ran: 'handover' } })
   })
 
+  it('stop() gives up on a delegate that ignores its abort after stopGraceMs and still expires its lease', async () => {
+    let started!: () => void
+    const running = new Promise<void>((r) => (started = r))
+    const deaf: CoderDelegate = () =>
+      new Promise(() => {
+        started()
+      })
+    const first = await start({ coderDelegate: deaf, stopGraceMs: 200 })
+    const { record } = await dispatcher.submit('coder', { goal: 'deaf', repoRoot: '/r' })
+    await running
+    await first.stop()
+    const left = await store.get(record.taskId)
+    expect(left?.status).toBe('running')
+    expect(left!.leaseExpiresAt!).toBeLessThan(clock)
+  })
+
+  it('stop() writes an output the delegate returned while the worker was stopping', async () => {
+    let started!: () => void
+    const running = new Promise<void>((r) => (started = r))
+    let finish!: () => void
+    // It ignores the abort and returns its output once the stop is under way.
+    const late: CoderDelegate = () =>
+      new Promise((resolve) => {
+        finish = () => resolve({ ran: 'late' } as never)
+        started()
+      })
+    const first = await start({ coderDelegate: late })
+    const { record } = await dispatcher.submit('coder', { goal: 'late', repoRoot: '/r' })
+    await running
+    const stopping = first.stop()
+    finish()
+    await stopping
+    expect(await store.get(record.taskId)).toMatchObject({ status: 'completed', output: { ran: 'late' }, attempts: 1 })
+    expect(first.stats()).toMatchObject({ completed: 1, released: 0 })
+  })
+
   it('a dropped LISTEN connection is re-opened, and cross-process cancels arrive again', async () => {
     const lines: string[] = []
     let started!: () => void

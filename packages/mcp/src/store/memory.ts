@@ -146,8 +146,10 @@ export class InMemoryDelegationStore implements DelegationStore {
     const interrupted: DelegationRecord[] = []
     const runnable: DelegationRecord[] = []
     for (const r of [...this.rows.values()].sort((a, b) => a.createdAt - b.createdAt)) {
-      if (r.status === 'running' && r.leaseExpiresAt === undefined) {
+      if (r.status === 'running' && (r.leaseExpiresAt === undefined || r.leaseExpiresAt < at)) {
         r.version++
+        delete r.leaseOwner
+        delete r.leaseExpiresAt
         r.updatedAt = at
         if (mode === 'rerun' && r.attempts < 2) {
           r.status = 'pending'

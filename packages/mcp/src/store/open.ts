@@ -60,14 +60,20 @@ export async function openDelegationStore(options: OpenDelegationStoreOptions = 
   mkdirSync(path.dirname(file), { recursive: true })
   const { default: Database } = await import('better-sqlite3')
   const db = new Database(file)
-  // WAL keeps readers off the writer's back; a restart sees every committed row.
-  db.pragma('journal_mode = WAL')
-  db.pragma('busy_timeout = 5000')
   const store = new SqlDelegationStore(betterSqlite3ToSqlAdapter(db), prefix, {
     onClose: () => {
       db.close()
     },
   })
-  await store.migrate()
+  try {
+    // WAL keeps readers off the writer's back; a restart sees every committed row.
+    db.pragma('journal_mode = WAL')
+    db.pragma('busy_timeout = 5000')
+    await store.migrate()
+  } catch (err) {
+    // A file we cannot set up (not a database, read-only, locked) must not leave its handle open.
+    db.close()
+    throw err
+  }
   return { store, describe: `sqlite:${file}` }
 }

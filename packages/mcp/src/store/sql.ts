@@ -254,19 +254,20 @@ export class SqlDelegationStore implements DelegationStore {
 
   async recover(mode: DelegationRecoveryMode, at: number): Promise<DelegationRecovery> {
     const error = JSON.stringify({ message: 'the server stopped while this delegation was running', kind: 'interrupted' })
-    // Leased rows belong to scale-out workers; the lease sweeper (reclaimExpired) owns them.
-    const running = await this.db.query<{ task_id: string }>(`SELECT task_id FROM ${this.table} WHERE status = 'running' AND lease_expires_at IS NULL`)
+    // A live process (a local run or a scale-out worker) keeps its lease ahead of the clock: only unleased or expired rows are orphans.
+    const orphan = `status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < ?)`
+    const running = await this.db.query<{ task_id: string }>(`SELECT task_id FROM ${this.table} WHERE ${orphan}`, [at])
     const ids = running.map((r) => r.task_id)
     if (mode === 'rerun') {
       // Re-queue once: a delegation already re-run (attempts >= 2) fails instead.
       await this.db.exec(
-        `UPDATE ${this.table} SET status = 'pending', version = version + 1, updated_at = ? WHERE status = 'running' AND lease_expires_at IS NULL AND attempts < 2`,
-        [at],
+        `UPDATE ${this.table} SET status = 'pending', version = version + 1, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE ${orphan} AND attempts < 2`,
+        [at, at],
       )
     }
     await this.db.exec(
-      `UPDATE ${this.table} SET status = 'failed', error = ?, version = version + 1, completed_at = ?, updated_at = ? WHERE status = 'running' AND lease_expires_at IS NULL`,
-      [error, at, at],
+      `UPDATE ${this.table} SET status = 'failed', error = ?, version = version + 1, completed_at = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE ${orphan}`,
+      [error, at, at, at],
     )
     const interrupted: DelegationRecord[] = []
     for (const id of ids) {

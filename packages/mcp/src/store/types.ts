@@ -162,8 +162,9 @@ export interface DelegationStore extends FeedbackStore {
   /** Any non-terminal state → `cancelled`, whatever the version; returns the record after the call. */
   cancel(taskId: string, at: number): Promise<DelegationRecord | undefined>
   /**
-   * Startup recovery: `running` rows without a lease belonged to a dead process
-   * (leased rows are left to {@link DelegationStore.reclaimExpired}). `fail` marks
+   * Startup recovery: `running` rows without a lease, or whose lease ran out
+   * before `at`, belonged to a dead process (a live one keeps its lease ahead
+   * by heartbeats). `fail` marks
    * them failed (`interrupted`); `rerun` re-queues those not yet re-run and
    * fails the rest. Pending rows are returned to be run.
    */
