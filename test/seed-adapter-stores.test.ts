@@ -67,12 +67,12 @@ async function exerciseStores(inner: SqlAdapter, prefix: string): Promise<void> 
   // Budget ledger: a reservation within the cap succeeds, one past it is refused; costs keep double precision.
   const ledger = createSqlBudgetLedger(sql, { table: `${prefix}ledger` })
   const day = '2026-12-01'
-  expect(await ledger.reserve({ scope: 'loop', day, tokens: 60, costUsd: 0.1, capTokens: 100 })).toBe(true)
+  expect(await ledger.reserve({ scope: 'loop', day, tokens: 60, costUsd: 0.123456789, capTokens: 100 })).toBe(true)
   expect(await ledger.reserve({ scope: 'loop', day, tokens: 30, costUsd: 0.2, capTokens: 100 })).toBe(true)
   expect(await ledger.reserve({ scope: 'loop', day, tokens: 20, costUsd: 0.1, capTokens: 100 })).toBe(false)
   const totals = await ledger.totals('loop', day)
   expect(totals.tokens).toBe(90)
-  expect(Math.abs(totals.costUsd - 0.3)).toBeLessThan(1e-12)
+  expect(Math.abs(totals.costUsd - 0.323456789)).toBeLessThan(1e-12)
   await ledger.adjust('loop', day, { tokens: 3_000_000_000, costUsd: 0 })
   expect((await ledger.totals('loop', day)).tokens).toBe(3_000_000_090)
 

@@ -1,6 +1,6 @@
 import type { SqlDialect } from '../contracts/sql.js'
 
-/** Column type names a store needs, spelled for one dialect. */
+/** Column type names a store needs, spelled for one dialect. @stable */
 export interface SqlColumnTypes {
   /** 64-bit integer: epoch-ms timestamps and token counts (PostgreSQL's INTEGER is 32-bit). */
   bigint: string
