@@ -107,6 +107,21 @@ async function exerciseStores(inner: SqlAdapter, prefix: string): Promise<void> 
   expect((await findings.list('run-a')).map((f) => f.finding_id)).toEqual(['h1'])
   expect(await findings.listRuns()).toEqual([{ runId: 'run-a', createdAt: EPOCH_MS + 2, count: 1 }])
 
+  // Findings tables made before save() kept generations: migrate() adds the columns and the old rows still read back.
+  const old = `${prefix}oldfind_`
+  await sql.exec(`CREATE TABLE ${old}runs (run_id TEXT PRIMARY KEY, created_at BIGINT NOT NULL)`)
+  await sql.exec(
+    `CREATE TABLE ${old}items (run_id TEXT NOT NULL, position INTEGER NOT NULL, finding_id TEXT NOT NULL, analyst_id TEXT NOT NULL, severity TEXT NOT NULL, area TEXT NOT NULL, confidence DOUBLE PRECISION NOT NULL, body TEXT NOT NULL, PRIMARY KEY (run_id, position))`,
+  )
+  await sql.exec(`INSERT INTO ${old}runs (run_id, created_at) VALUES (?, ?)`, ['legacy', EPOCH_MS])
+  await sql.exec(`INSERT INTO ${old}items VALUES (?, 0, 'l1', 'a1', 'medium', 'cost', 0.5, ?)`, ['legacy', JSON.stringify(finding('l1'))])
+  const upgraded = createSqlFindingsStore(sql, { tablePrefix: old })
+  await upgraded.migrate()
+  expect((await upgraded.list('legacy')).map((f) => f.finding_id)).toEqual(['l1'])
+  await upgraded.save('legacy', [finding('l2')], { createdAt: EPOCH_MS + 1 })
+  expect(await upgraded.listRuns()).toEqual([{ runId: 'legacy', createdAt: EPOCH_MS + 1, count: 1 }])
+  expect((await upgraded.list('legacy')).map((f) => f.finding_id)).toEqual(['l2'])
+
   // Campaign storage: a cell reads back and an overwrite replaces it; a failed table create is retried.
   let failCreate = true
   const campaignSql = seedShaped(inner, {
