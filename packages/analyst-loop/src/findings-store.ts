@@ -1,4 +1,4 @@
-import { type SqlAdapter, ValidationError } from '@tangle-network/agent-runtime-core'
+import { type SqlAdapter, sqlColumnTypes, sqlDialect, ValidationError } from '@tangle-network/agent-runtime-core'
 import type { AnalystFinding } from './types.js'
 
 /** One analyst-loop run known to a findings store. @experimental */
@@ -71,22 +71,35 @@ export function createSqlFindingsStore(sql: SqlAdapter, options: { tablePrefix?:
   if (!IDENT.test(prefix)) throw new ValidationError(`createSqlFindingsStore: tablePrefix '${prefix}' must match ${IDENT}.`)
   const runs = `${prefix}runs`
   const items = `${prefix}items`
-  const big = sql.dialect === 'postgres' ? 'BIGINT' : 'INTEGER'
-  const real = sql.dialect === 'postgres' ? 'DOUBLE PRECISION' : 'REAL'
+  // A run's committed findings are the `count` items from `first_position` on; save() writes the new
+  // generation above the old one, then moves the run row to it, then deletes the old rows, so a
+  // failure midway leaves the previous findings readable.
+  const committed = `SELECT first_position, item_count FROM ${runs} WHERE run_id = ?`
+  const inRange = `i.position >= COALESCE(r.first_position, 0) AND (r.item_count IS NULL OR i.position < COALESCE(r.first_position, 0) + r.item_count)`
   const store: SqlFindingsStore = {
     async migrate() {
-      await sql.exec(`CREATE TABLE IF NOT EXISTS ${runs} (run_id TEXT PRIMARY KEY, created_at ${big} NOT NULL)`)
+      const dialect = await sqlDialect(sql)
+      const { bigint: big, double: real } = sqlColumnTypes(dialect)
+      await sql.exec(`CREATE TABLE IF NOT EXISTS ${runs} (run_id TEXT PRIMARY KEY, created_at ${big} NOT NULL, first_position ${big}, item_count ${big})`)
       await sql.exec(
-        `CREATE TABLE IF NOT EXISTS ${items} (run_id TEXT NOT NULL, position INTEGER NOT NULL, finding_id TEXT NOT NULL, analyst_id TEXT NOT NULL, severity TEXT NOT NULL, area TEXT NOT NULL, confidence ${real} NOT NULL, body TEXT NOT NULL, PRIMARY KEY (run_id, position))`,
+        `CREATE TABLE IF NOT EXISTS ${items} (run_id TEXT NOT NULL, position ${big} NOT NULL, finding_id TEXT NOT NULL, analyst_id TEXT NOT NULL, severity TEXT NOT NULL, area TEXT NOT NULL, confidence ${real} NOT NULL, body TEXT NOT NULL, PRIMARY KEY (run_id, position))`,
       )
       await sql.exec(`CREATE INDEX IF NOT EXISTS ${prefix}items_finding ON ${items} (finding_id)`)
+      // Tables made before generations existed get the two columns (NULL reads as "every row").
+      if (dialect === 'postgres') {
+        await sql.exec(`ALTER TABLE ${runs} ADD COLUMN IF NOT EXISTS first_position ${big}, ADD COLUMN IF NOT EXISTS item_count ${big}`)
+      } else {
+        const cols = await sql.query<{ name: string }>(`SELECT name FROM pragma_table_info('${runs}')`)
+        for (const col of ['first_position', 'item_count']) {
+          if (!cols.some((c) => c.name === col)) await sql.exec(`ALTER TABLE ${runs} ADD COLUMN ${col} ${big}`)
+        }
+      }
     },
     async save(runId, findings, meta) {
       checkRunId(runId)
-      await sql.exec(`DELETE FROM ${items} WHERE run_id = ?`, [runId])
-      await sql.exec(`DELETE FROM ${runs} WHERE run_id = ?`, [runId])
-      await sql.exec(`INSERT INTO ${runs} (run_id, created_at) VALUES (?, ?)`, [runId, meta.createdAt])
-      let position = 0
+      const top = await sql.query<{ m: number | string | null }>(`SELECT MAX(position) AS m FROM ${items} WHERE run_id = ?`, [runId])
+      const first = top[0]?.m === null || top[0]?.m === undefined ? 0 : Number(top[0].m) + 1
+      let position = first
       for (const f of findings) {
         await sql.exec(`INSERT INTO ${items} (run_id, position, finding_id, analyst_id, severity, area, confidence, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [
           runId,
@@ -99,14 +112,29 @@ export function createSqlFindingsStore(sql: SqlAdapter, options: { tablePrefix?:
           JSON.stringify(f),
         ])
       }
+      await sql.exec(
+        `INSERT INTO ${runs} (run_id, created_at, first_position, item_count) VALUES (?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET created_at = excluded.created_at, first_position = excluded.first_position, item_count = excluded.item_count`,
+        [runId, meta.createdAt, first, findings.length],
+      )
+      await sql.exec(`DELETE FROM ${items} WHERE run_id = ? AND position < ?`, [runId, first])
     },
     async list(runId) {
-      const rows = await sql.query<{ body: string }>(`SELECT body FROM ${items} WHERE run_id = ? ORDER BY position`, [runId])
+      const run = await sql.query<{ first_position: number | string | null; item_count: number | string | null }>(committed, [runId])
+      if (!run[0]) return []
+      const from = Number(run[0].first_position ?? 0)
+      const rows =
+        run[0].item_count === null
+          ? await sql.query<{ body: string }>(`SELECT body FROM ${items} WHERE run_id = ? AND position >= ? ORDER BY position`, [runId, from])
+          : await sql.query<{ body: string }>(`SELECT body FROM ${items} WHERE run_id = ? AND position >= ? AND position < ? ORDER BY position`, [
+              runId,
+              from,
+              from + Number(run[0].item_count),
+            ])
       return rows.map((r) => JSON.parse(r.body) as AnalystFinding)
     },
     async listRuns() {
       const rows = await sql.query<{ run_id: string; created_at: number | string; n: number | string }>(
-        `SELECT r.run_id, r.created_at, (SELECT COUNT(*) FROM ${items} i WHERE i.run_id = r.run_id) AS n FROM ${runs} r ORDER BY r.created_at, r.run_id`,
+        `SELECT r.run_id, r.created_at, (SELECT COUNT(*) FROM ${items} i WHERE i.run_id = r.run_id AND ${inRange}) AS n FROM ${runs} r ORDER BY r.created_at, r.run_id`,
       )
       return rows.map((r) => ({ runId: r.run_id, createdAt: Number(r.created_at), count: Number(r.n) }))
     },

@@ -67,7 +67,11 @@ export function createSqlCampaignStorage(sql: SqlAdapter, options: SqlCampaignSt
   }
   let ready: Promise<unknown> | undefined
   const init = () => {
-    ready ??= sql.exec(`CREATE TABLE IF NOT EXISTS ${table} (cell_key TEXT PRIMARY KEY, record TEXT NOT NULL)`)
+    // A failed create is not cached: the next call tries again.
+    ready ??= sql.exec(`CREATE TABLE IF NOT EXISTS ${table} (cell_key TEXT PRIMARY KEY, record TEXT NOT NULL)`).catch((err: unknown) => {
+      ready = undefined
+      throw err
+    })
     return ready
   }
   return {
@@ -81,11 +85,11 @@ export function createSqlCampaignStorage(sql: SqlAdapter, options: SqlCampaignSt
     },
     async put(record) {
       await init()
-      const upsert =
-        sql.dialect === 'postgres'
-          ? `INSERT INTO ${table} (cell_key, record) VALUES (?, ?) ON CONFLICT (cell_key) DO UPDATE SET record = EXCLUDED.record`
-          : `INSERT OR REPLACE INTO ${table} (cell_key, record) VALUES (?, ?)`
-      await sql.exec(upsert, [record.key, JSON.stringify(record)])
+      // ON CONFLICT … DO UPDATE parses on SQLite >= 3.24 and PostgreSQL alike, so no dialect is needed.
+      await sql.exec(`INSERT INTO ${table} (cell_key, record) VALUES (?, ?) ON CONFLICT (cell_key) DO UPDATE SET record = excluded.record`, [
+        record.key,
+        JSON.stringify(record),
+      ])
     },
   }
 }

@@ -1,5 +1,7 @@
 import type { SqlAdapter } from '../contracts/sql.js'
 import { NotFoundError, ValidationError } from '../errors.js'
+import { sqlColumnTypes } from '../sql/column-types.js'
+import { sqlDialect } from '../sql/dialect.js'
 import { checkRunId, type AgentRunRecord, type OutcomeRecord, type TraceEventRecord, type TraceStore } from './trace-store.js'
 
 /** A {@link TraceStore} over SQL, with the `migrate()` that creates its tables. @experimental */
@@ -54,8 +56,6 @@ export function createSqlTraceStore(sql: SqlAdapter, options: { tablePrefix?: st
   const runs = `${prefix}runs`
   const events = `${prefix}events`
   const outcomes = `${prefix}outcomes`
-  const big = sql.dialect === 'postgres' ? 'BIGINT' : 'INTEGER'
-  const real = sql.dialect === 'postgres' ? 'DOUBLE PRECISION' : 'REAL'
   const requireRun = async (method: string, runId: string) => {
     checkRunId(method, runId)
     const rows = await sql.query(`SELECT run_id FROM ${runs} WHERE run_id = ?`, [runId])
@@ -64,6 +64,7 @@ export function createSqlTraceStore(sql: SqlAdapter, options: { tablePrefix?: st
   const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v))
   return {
     async migrate() {
+      const { bigint: big, double: real } = sqlColumnTypes(await sqlDialect(sql))
       await sql.exec(
         `CREATE TABLE IF NOT EXISTS ${runs} (run_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, persona_id TEXT, variant_id TEXT, status TEXT NOT NULL, started_at ${big} NOT NULL, ended_at ${big}, output TEXT, scores TEXT, composite ${real}, error TEXT, cost_usd ${real})`,
       )

@@ -1,6 +1,7 @@
 import type { SqlAdapter } from '../contracts/sql.js'
 import { ValidationError } from '../errors.js'
 import { systemClock } from '../util/clock.js'
+import { sqlColumnTypes } from '../sql/column-types.js'
 import { rowsAffected, sqlDialect } from '../sql/dialect.js'
 import {
   type ChatTurnReplayBegin,
@@ -75,13 +76,13 @@ export function createSqlChatTurnReplayStore(options: SqlChatTurnReplayStoreOpti
     return schema
   }
   async function createSchema() {
-    const pg = (await sqlDialect(sql)) === 'postgres'
-    const epoch = pg ? 'BIGINT' : 'INTEGER'
+    const types = sqlColumnTypes(await sqlDialect(sql))
+    const epoch = types.bigint
     await sql.exec(
       `CREATE TABLE IF NOT EXISTS ${ex} (execution_id TEXT PRIMARY KEY, state TEXT NOT NULL, attempt_id TEXT NOT NULL, ` +
         `lease_expires_at ${epoch} NOT NULL, producer_attempt_id TEXT, final_text TEXT, version INTEGER NOT NULL, updated_at ${epoch} NOT NULL)`,
     )
-    const id = pg ? 'id BIGSERIAL PRIMARY KEY' : 'id INTEGER PRIMARY KEY AUTOINCREMENT'
+    const id = `id ${types.serialPrimaryKey}`
     await sql.exec(`CREATE TABLE IF NOT EXISTS ${ev} (${id}, execution_id TEXT NOT NULL, attempt_id TEXT NOT NULL, event TEXT NOT NULL)`)
     await sql.exec(`CREATE INDEX IF NOT EXISTS ${ev}_by_attempt ON ${ev} (execution_id, attempt_id, id)`)
   }

@@ -1,5 +1,7 @@
 import type { SqlAdapter } from '../contracts/sql.js'
 import { ValidationError } from '../errors.js'
+import { sqlColumnTypes } from '../sql/column-types.js'
+import { rowsAffected, sqlDialect } from '../sql/dialect.js'
 
 /** Spend of one scope on one day. @experimental */
 export interface LedgerTotals {
@@ -92,14 +94,14 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0))
 export function createSqlBudgetLedger(sql: SqlAdapter, options: SqlBudgetLedgerOptions = {}): BudgetLedger {
   const table = options.table ?? 'agent_runtime_budget_ledger'
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(table)) throw new ValidationError(`createSqlBudgetLedger: table must be letters, digits and underscores, got ${JSON.stringify(table)}`)
-  const real = sql.dialect === 'postgres' ? 'DOUBLE PRECISION' : 'REAL'
-  const intType = sql.dialect === 'postgres' ? 'BIGINT' : 'INTEGER'
   let ready: Promise<void> | undefined
   const ensure = (): Promise<void> => {
-    const create = () =>
-      sql.exec(
-        `CREATE TABLE IF NOT EXISTS ${table} (scope TEXT NOT NULL, day TEXT NOT NULL, tokens ${intType} NOT NULL DEFAULT 0, cost_usd ${real} NOT NULL DEFAULT 0, PRIMARY KEY (scope, day))`,
+    const create = async () => {
+      const { bigint, double } = sqlColumnTypes(await sqlDialect(sql))
+      await sql.exec(
+        `CREATE TABLE IF NOT EXISTS ${table} (scope TEXT NOT NULL, day TEXT NOT NULL, tokens ${bigint} NOT NULL DEFAULT 0, cost_usd ${double} NOT NULL DEFAULT 0, PRIMARY KEY (scope, day))`,
       )
+    }
     // Two processes creating the table at once can collide on PostgreSQL's catalog; the second try sees the table.
     ready ??= create()
       .catch(() => create())
@@ -128,8 +130,8 @@ export function createSqlBudgetLedger(sql: SqlAdapter, options: SqlBudgetLedgerO
         params.push(r.costUsd, r.capCostUsd)
       }
       const where = conds.length ? ` AND ${conds.join(' AND ')}` : ''
-      const { changes } = await sql.exec(`UPDATE ${table} SET tokens = tokens + ?, cost_usd = cost_usd + ? WHERE scope = ? AND day = ?${where}`, params)
-      return changes === 1
+      const result = await sql.exec(`UPDATE ${table} SET tokens = tokens + ?, cost_usd = cost_usd + ? WHERE scope = ? AND day = ?${where}`, params)
+      return rowsAffected(result) === 1
     },
     async adjust(scope, day, delta) {
       await ensure()

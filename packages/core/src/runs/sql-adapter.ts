@@ -1,5 +1,6 @@
 import type { SqlAdapter } from '../contracts/sql.js'
 import { ValidationError } from '../errors.js'
+import { sqlColumnTypes } from '../sql/column-types.js'
 import { sqlDialect } from '../sql/dialect.js'
 import type { RuntimeRunPersistenceAdapter, RuntimeRunRow, RuntimeRunStatus } from './runtime-run.js'
 import { describeValue } from '../util/describe-value.js'
@@ -61,9 +62,7 @@ export function createSqlRuntimeRunAdapter(sql: SqlAdapter, options: { table?: s
   return {
     table,
     async migrate() {
-      const pg = (await sqlDialect(sql)) === 'postgres'
-      const int = pg ? 'BIGINT' : 'INTEGER'
-      const real = pg ? 'DOUBLE PRECISION' : 'REAL'
+      const { bigint: int, double: real } = sqlColumnTypes(await sqlDialect(sql))
       await sql.exec(
         `CREATE TABLE IF NOT EXISTS ${table} (
           id TEXT PRIMARY KEY,

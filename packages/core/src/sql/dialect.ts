@@ -20,7 +20,7 @@ const detected = new WeakMap<SqlAdapter, Promise<SqlDialect>>()
  * (SQLite and D1 answer `sqlite_version()`, PostgreSQL answers `version()`).
  * @stable
  * @example
- * const types = (await sqlDialect(sql)) === 'postgres' ? 'BIGSERIAL' : 'INTEGER PRIMARY KEY AUTOINCREMENT'
+ * const { bigint } = sqlColumnTypes(await sqlDialect(sql))
  */
 export function sqlDialect(sql: SqlAdapter): Promise<SqlDialect> {
   if (sql.dialect === 'sqlite' || sql.dialect === 'postgres') return Promise.resolve(sql.dialect)

@@ -1,4 +1,4 @@
-import { rowsAffected, type SqlAdapter, sqlDialect, ValidationError } from '@tangle-network/agent-runtime-core'
+import { rowsAffected, type SqlAdapter, sqlColumnTypes, sqlDialect, ValidationError } from '@tangle-network/agent-runtime-core'
 import type {
   DelegationLease,
   DelegationListFilter,
@@ -115,7 +115,7 @@ export class SqlDelegationStore implements DelegationStore {
   }
 
   private async createTables(): Promise<void> {
-    const real = (await sqlDialect(this.db)) === 'postgres' ? 'DOUBLE PRECISION' : 'REAL'
+    const real = sqlColumnTypes(await sqlDialect(this.db)).double
     await this.db.exec(
       `CREATE TABLE IF NOT EXISTS ${this.table} (task_id TEXT PRIMARY KEY, idem_key TEXT NOT NULL UNIQUE, profile TEXT NOT NULL, namespace TEXT, args TEXT NOT NULL, status TEXT NOT NULL, progress TEXT, output TEXT, error TEXT, cost_usd ${real}, attempts INTEGER NOT NULL, version INTEGER NOT NULL, created_at BIGINT NOT NULL, started_at BIGINT, completed_at BIGINT, updated_at BIGINT NOT NULL, lease_owner TEXT, lease_expires_at BIGINT)`,
     )
