@@ -9,6 +9,7 @@ import {
   AUTONOMY_LEVELS,
   type AutonomyLevel,
   createBudgetBreaker,
+  createMemoryBudgetLedger,
   DELEGATED_LOOP_MODES,
   errorMessage,
   isAutonomyLevel,
@@ -232,7 +233,15 @@ export async function runLoopCli(argv: readonly string[], io: LoopCliIo): Promis
       const mode = parsed.flags.mode
       const dailyTokenCap = int(parsed.flags, 'daily-cap')
       const dailyCostCapUsd = positiveNumber(parsed.flags, 'daily-cost-cap')
-      const ledger = typeof mode === 'string' && typeof parsed.flags.config === 'string' ? await openBudgetLedger(str(parsed.flags, 'ledger') ?? io.env.DATABASE_URL ?? resolve(io.cwd, '.agent-runtime', 'ledger.db')) : undefined
+      const runnable = typeof mode === 'string' && typeof parsed.flags.config === 'string'
+      // A persisted ledger only when there is a cap to share or one is named: an uncapped run needs no
+      // database (nor better-sqlite3's native build), and the kill-switch still applies through a memory ledger.
+      const persisted = runnable && (dailyTokenCap !== undefined || dailyCostCapUsd !== undefined || str(parsed.flags, 'ledger') !== undefined)
+      const ledger = persisted
+        ? await openBudgetLedger(str(parsed.flags, 'ledger') ?? io.env.DATABASE_URL ?? resolve(io.cwd, '.agent-runtime', 'ledger.db'))
+        : runnable
+          ? { ledger: createMemoryBudgetLedger(), close: async () => {} }
+          : undefined
       const clock = clockFrom(io.env)
       const breaker = ledger
         ? createBudgetBreaker({

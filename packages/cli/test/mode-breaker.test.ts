@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { openBudgetLedger } from '@tangle-network/agent-runtime-cli'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -92,5 +92,7 @@ describe('agent-runtime-loop --mode with the budget breaker (child process)', ()
     const free = await runBin(args, dir)
     expect(free.code).toBe(0)
     expect(ranCount(dir)).toBe(1)
+    // No cap, no --ledger: nothing to share, so no ledger database is opened (nor better-sqlite3 needed).
+    expect(existsSync(join(dir, '.agent-runtime', 'ledger.db'))).toBe(false)
   }, 300_000)
 })
