@@ -14,13 +14,14 @@ import {
   errorMessage,
   isAutonomyLevel,
   runLoopRunnerCli,
+  safeJson,
 } from '@tangle-network/agent-runtime-core'
 import { createClaudeTickBackend, createScriptedTickBackend } from './backends.js'
 import { createKillSwitch, git, openBudgetLedger } from './node-io.js'
 import { findPattern, loadLoopRegistry, readLoopFile } from './patterns.js'
 import { buildPlan } from './plan.js'
 import { formatRunReport, runPattern } from './runner.js'
-import { safeJson } from './safe-json.js'
+
 import { createGitWorkspace } from './worktree.js'
 import { consoleCommand, openRunTraces } from './console/command.js'
 import { recordModeRun } from './console/mode-runs.js'

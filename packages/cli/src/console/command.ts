@@ -1,8 +1,8 @@
 /** `agent-runtime-loop console`, and the trace store `run` records into. Node only. */
 import { resolve } from 'node:path'
-import { ValidationError } from '@tangle-network/agent-runtime-core'
+import { ValidationError, safeJson } from '@tangle-network/agent-runtime-core'
 import type { LoopCliIo } from '../bin.js'
-import { safeJson } from '../safe-json.js'
+
 import { DEFAULT_TRACE_DB, type OpenedTraceStore, openConsoleStores, openTraceStore } from './open.js'
 import { DEFAULT_CONSOLE_PORT, startConsoleServer } from './serve.js'
 

@@ -1,3 +1,4 @@
+import { safeJson } from '../util/safe-json.js'
 import { errorMessage } from '../errors.js'
 import type { BudgetBreaker } from '../loop-ops/breaker.js'
 import { DELEGATED_LOOP_MODES, type DelegatedLoopRegistry, isDelegatedLoopMode, registeredDelegatedModes, runDelegatedLoop } from './run-delegated-loop.js'
@@ -39,30 +40,6 @@ function parseArgs(argv: readonly string[]): { mode?: string; config?: string } 
   return out
 }
 
-/** JSON that always parses: BigInts as strings, cycles as "[Circular]", anything else unserialisable as an error object. */
-function json(value: unknown): string {
-  // The objects on the path from the root to the current value: only these make a cycle.
-  const path: object[] = []
-  try {
-    const text = JSON.stringify(
-      value,
-      function replacer(this: unknown, _key, v: unknown) {
-        while (path.length > 0 && path[path.length - 1] !== this) path.pop()
-        if (typeof v === 'bigint') return v.toString()
-        if (typeof v === 'object' && v !== null) {
-          if (path.includes(v)) return '[Circular]'
-          path.push(v)
-        }
-        return v
-      },
-      2,
-    )
-    return `${text ?? 'null'}\n`
-  } catch (err) {
-    return `${JSON.stringify({ error: `result could not be serialised: ${errorMessage(err)}` }, null, 2)}\n`
-  }
-}
-
 async function loadRegistry(mod: unknown): Promise<DelegatedLoopRegistry> {
   const exported = (mod as { default?: unknown } | null)?.default ?? mod
   const registry = typeof exported === 'function' ? await (exported as () => unknown)() : exported
@@ -89,7 +66,7 @@ export async function runLoopRunnerCli(argv: readonly string[], io: LoopRunnerCl
     return LOOP_RUNNER_EXIT.usage
   }
   if (!isDelegatedLoopMode(mode)) {
-    io.stderr.write(json({ error: `unknown mode '${mode}' (expected one of: ${DELEGATED_LOOP_MODES.join(', ')})` }))
+    io.stderr.write(safeJson({ error: `unknown mode '${mode}' (expected one of: ${DELEGATED_LOOP_MODES.join(', ')})` }))
     return LOOP_RUNNER_EXIT.usage
   }
   let registry: DelegatedLoopRegistry
@@ -97,15 +74,15 @@ export async function runLoopRunnerCli(argv: readonly string[], io: LoopRunnerCl
     const importModule = io.importModule ?? ((p: string) => import(p))
     registry = await loadRegistry(await importModule(config))
   } catch (err) {
-    io.stderr.write(json({ error: `failed to load registry: ${errorMessage(err)}` }))
+    io.stderr.write(safeJson({ error: `failed to load registry: ${errorMessage(err)}` }))
     return LOOP_RUNNER_EXIT.usage
   }
   if (typeof registry[mode] !== 'function') {
-    io.stderr.write(json({ error: `config registers no runner for mode '${mode}' (registered: ${registeredDelegatedModes(registry).join(', ') || 'none'})` }))
+    io.stderr.write(safeJson({ error: `config registers no runner for mode '${mode}' (registered: ${registeredDelegatedModes(registry).join(', ') || 'none'})` }))
     return LOOP_RUNNER_EXIT.usage
   }
   const result = await runDelegatedLoop(mode, registry, { signal: io.signal, ...(io.breaker ? { breaker: io.breaker } : {}) })
-  io.stdout.write(json(result))
+  io.stdout.write(safeJson(result))
   if (result.halted) return LOOP_RUNNER_EXIT.halted
   return result.ok ? LOOP_RUNNER_EXIT.ok : LOOP_RUNNER_EXIT.failed
 }

@@ -1,3 +1,5 @@
+import { errorMessage } from '../errors.js'
+
 /**
  * JSON that always parses: BigInts become strings, cycles become
  * `"[Circular]"` (an object reached twice without a cycle prints twice), functions and symbols are dropped, and a value that still
@@ -26,6 +28,6 @@ export function safeJson(value: unknown): string {
       ) ?? 'null'
     }\n`
   } catch (err) {
-    return `${JSON.stringify({ error: `result could not be serialised: ${err instanceof Error ? err.message : String(err)}` }, null, 2)}\n`
+    return `${JSON.stringify({ error: `result could not be serialised: ${errorMessage(err)}` }, null, 2)}\n`
   }
 }

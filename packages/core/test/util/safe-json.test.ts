@@ -1,4 +1,4 @@
-import { safeJson } from '@tangle-network/agent-runtime-cli'
+import { safeJson } from '@tangle-network/agent-runtime-core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 
